@@ -1,0 +1,128 @@
+"""The FastAPI application: `uvicorn agentflow.app:create_app --factory`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import ORJSONResponse
+from redis.asyncio import Redis
+from sqlalchemy import text
+
+from agentflow.apikeys.router import router as api_keys_router
+from agentflow.audit.router import router as audit_router
+from agentflow.auth.router import router as auth_router
+from agentflow.kit.db import Database
+from agentflow.kit.errors import error_response, install_error_handlers
+from agentflow.kit.logging import configure_logging
+from agentflow.kit.middleware import RequestContextMiddleware
+from agentflow.kit.ratelimit import RateLimiter
+from agentflow.orgs.router import router as orgs_router
+from agentflow.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+log = logging.getLogger("agentflow.app")
+
+# Routes that answer without authentication. Reviewed list: anything else must authenticate,
+# and tests/test_route_inventory.py fails when a new route is neither.
+PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("POST", f"{API_PREFIX}/auth/signup"),
+        ("POST", f"{API_PREFIX}/auth/login"),
+        ("POST", f"{API_PREFIX}/auth/refresh"),
+        ("POST", f"{API_PREFIX}/auth/logout"),
+        ("POST", f"{API_PREFIX}/auth/accept-invite"),
+    }
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.check_ready()
+    configure_logging(settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.db = Database(
+            settings.database_url or "", pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        )
+        app.state.redis = Redis.from_url(settings.redis_url or "", decode_responses=True)
+        app.state.rate_limiter = RateLimiter(settings.redis_url or "", enabled=settings.rate_limit_enabled)
+        try:
+            yield
+        finally:
+            await app.state.db.dispose()
+            await app.state.redis.aclose()
+
+    app = FastAPI(
+        title="AgentFlow API",
+        version="1.0",
+        description="Design, publish and run AI agent workflows.",
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (auth_router, orgs_router, api_keys_router, audit_router):
+        api.include_router(router)
+    app.include_router(api)
+    _add_health_routes(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _add_health_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["health"], include_in_schema=True)
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], response_model=None)
+    async def readyz() -> dict[str, Any] | ORJSONResponse:
+        """Readiness: PostgreSQL and Redis both answer."""
+        checks: dict[str, str] = {}
+        try:
+            async with app.state.db.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            log.warning("database not ready", extra={"error": type(exc).__name__})
+            checks["database"] = "unavailable"
+        try:
+            await app.state.redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            log.warning("redis not ready", extra={"error": type(exc).__name__})
+            checks["redis"] = "unavailable"
+        if all(v == "ok" for v in checks.values()):
+            return {"status": "ok", "checks": checks}
+        return error_response(503, "NOT_READY", "A dependency is unavailable", {"checks": checks})
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """OpenAPI with both auth schemes declared, so Swagger UI's Authorize button works."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schema.setdefault("components", {})["securitySchemes"] = {
+        "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+        "apiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    }
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            public = (method.upper(), path) in PUBLIC_ROUTES
+            operation["security"] = [] if public else [{"bearerAuth": []}, {"apiKeyAuth": []}]
+    app.openapi_schema = schema
+    return schema

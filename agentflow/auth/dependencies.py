@@ -1,0 +1,156 @@
+"""Authentication and authorization as FastAPI dependencies.
+
+A route states what it needs in its signature, e.g.
+`principal: Annotated[Principal, requires(Permission.MEMBERS_MANAGE)]`. The org always comes from
+the verified JWT or API key, never from the URL or a client-chosen header, and the request's
+transaction gets that org as its row-level security context before any route code runs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+
+from agentflow.auth.repository import ApiKeyLookup, MembershipRepository
+from agentflow.kit.db import set_tenant_context
+from agentflow.kit.deps import RateLimiterDep, RequestMetaDep, SessionDep, SettingsDep
+from agentflow.kit.errors import Forbidden, Unauthorized
+from agentflow.kit.permissions import Permission
+from agentflow.kit.principal import Principal
+from agentflow.kit.ratelimit import RateLimitState
+from agentflow.kit.security import TokenError, api_key_is_well_formed, decode_access_token, sha256_hex
+from agentflow.models.orgs import Role
+
+# Writing last_used_at on every call would turn each read into a write; a minute is precise enough.
+_TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+class UserIdentity:
+    """A logged-in user, possibly with no current org (e.g. removed from their last one)."""
+
+    def __init__(self, user_id: uuid.UUID, org_id: uuid.UUID | None) -> None:
+        self.user_id = user_id
+        self.org_id = org_id
+
+
+def _bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Use 'Authorization: Bearer <token>'", code="INVALID_AUTH_HEADER")
+    return token.strip()
+
+
+def _decode(token: str, settings: SettingsDep) -> UserIdentity:
+    assert settings.jwt_secret is not None
+    try:
+        claims = decode_access_token(
+            token,
+            secret=settings.jwt_secret.get_secret_value(),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
+    except TokenError as exc:
+        raise Unauthorized(str(exc), code="INVALID_TOKEN", headers={"WWW-Authenticate": "Bearer"}) from exc
+    return UserIdentity(claims.user_id, claims.org_id)
+
+
+def _apply_headers(response: Response, state: RateLimitState | None) -> None:
+    if state is not None:
+        response.headers.update(state.headers())
+
+
+async def authenticate(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    limiter: RateLimiterDep,
+    meta: RequestMetaDep,
+) -> Principal:
+    """Resolve the caller to a Principal bound to one org, or answer 401."""
+    api_key = request.headers.get("x-api-key")
+    if api_key is not None:
+        return await _principal_from_api_key(api_key, response, session, settings, limiter, meta)
+    token = _bearer_token(request)
+    if token is None:
+        raise Unauthorized("Authentication required", code="AUTH_REQUIRED", headers={"WWW-Authenticate": "Bearer"})
+    identity = _decode(token, settings)
+    if identity.org_id is None:
+        raise Forbidden("Select an organization first (POST /auth/switch-org)", code="NO_ORGANIZATION")
+    _apply_headers(response, await limiter.hit(settings.rate_limit_org, "org", str(identity.org_id)))
+    await set_tenant_context(session, org_id=identity.org_id, user_id=identity.user_id)
+    role = await MembershipRepository(session).role_of(identity.user_id, identity.org_id)
+    if role is None:
+        # The token is genuine but membership was removed since it was issued: refresh picks
+        # another org (or none).
+        raise Unauthorized("You are no longer a member of this organization", code="ORG_ACCESS_REVOKED")
+    principal = Principal(org_id=identity.org_id, user_id=identity.user_id, role=Role(role), meta=meta)
+    request.state.principal = principal
+    return principal
+
+
+async def _principal_from_api_key(
+    key: str,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    limiter: RateLimiterDep,
+    meta: RequestMetaDep,
+) -> Principal:
+    invalid = Unauthorized("The API key is invalid, revoked or expired", code="INVALID_API_KEY")
+    if not api_key_is_well_formed(key):
+        raise invalid
+    key_hash = sha256_hex(key)
+    key_state = await limiter.hit(settings.rate_limit_api_key, "api_key", key_hash)
+    row = await ApiKeyLookup(session).by_hash(key_hash)
+    now = datetime.now(UTC)
+    if (
+        row is None
+        or not row.is_active
+        or row.revoked_at is not None
+        or (row.expires_at is not None and row.expires_at <= now)
+    ):
+        raise invalid
+    org_state = await limiter.hit(settings.rate_limit_org, "org", str(row.org_id))
+    # Report whichever limit is closer to running out.
+    states = [s for s in (key_state, org_state) if s is not None]
+    _apply_headers(response, min(states, key=lambda s: s.remaining) if states else None)
+    await set_tenant_context(session, org_id=row.org_id, user_id=None)
+    if row.last_used_at is None or now - row.last_used_at > _TOUCH_INTERVAL:
+        await ApiKeyLookup(session).touch(row.id, now)
+    principal = Principal(org_id=row.org_id, api_key_id=row.id, scopes=frozenset(row.scopes), meta=meta)
+    return principal
+
+
+async def authenticate_user(request: Request, settings: SettingsDep) -> UserIdentity:
+    """A person's access token only (no API keys); the org may be unset."""
+    if request.headers.get("x-api-key") is not None:
+        raise Forbidden("This endpoint is for signed-in users, not API keys", code="USER_REQUIRED")
+    token = _bearer_token(request)
+    if token is None:
+        raise Unauthorized("Authentication required", code="AUTH_REQUIRED", headers={"WWW-Authenticate": "Bearer"})
+    return _decode(token, settings)
+
+
+def requires(permission: Permission) -> Any:
+    """Dependency factory: authenticate, then check `permission` against the role or scopes."""
+
+    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if not principal.can(permission):
+            who = "This API key's scopes do not" if principal.is_api_key else "Your role does not"
+            raise Forbidden(
+                f"{who} allow '{permission.value}'", code="FORBIDDEN", details={"required_permission": permission.value}
+            )
+        return principal
+
+    check.required_permission = permission  # type: ignore[attr-defined]  # read by the route inventory
+    return Depends(check)
+
+
+CurrentUser = Annotated[UserIdentity, Depends(authenticate_user)]

@@ -1,0 +1,63 @@
+"""Request-scoped dependencies shared by every router: database session, Redis, settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agentflow.kit.db import Database
+from agentflow.kit.principal import RequestMeta
+from agentflow.kit.ratelimit import RateLimiter
+from agentflow.settings import Settings
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_redis(request: Request) -> Redis:
+    redis: Redis = request.app.state.redis
+    return redis
+
+
+def get_rate_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, committed before the response is sent (scope="function")."""
+    db: Database = request.app.state.db
+    async with db.sessionmaker() as session, session.begin():
+        yield session
+
+
+def request_meta(request: Request) -> RequestMeta:
+    settings: Settings = request.app.state.settings
+    ip = request.client.host if request.client else None
+    if settings.trust_forwarded_for:
+        forwarded = request.headers.get("x-forwarded-for")
+        if forwarded:
+            ip = forwarded.split(",")[0].strip()
+    return RequestMeta(
+        ip=ip,
+        user_agent=(request.headers.get("user-agent") or "")[:500] or None,
+        request_id=getattr(request.state, "request_id", None),
+    )
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+RequestMetaDep = Annotated[RequestMeta, Depends(request_meta)]
