@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 from sqlalchemy import text
 
@@ -65,7 +65,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0",
         description="Design, publish and run AI agent workflows.",
         lifespan=lifespan,
-        default_response_class=ORJSONResponse,
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
@@ -90,7 +89,7 @@ def _add_health_routes(app: FastAPI) -> None:
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["health"], response_model=None)
-    async def readyz() -> dict[str, Any] | ORJSONResponse:
+    async def readyz() -> dict[str, Any] | JSONResponse:
         """Readiness: PostgreSQL and Redis both answer."""
         checks: dict[str, str] = {}
         try:

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from agentflow.kit.db import async_url
+from agentflow.kit.migrations import include_object
 from agentflow.models import Base
 
 config = context.config
@@ -23,6 +24,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             transaction_per_migration=True,
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -129,8 +129,7 @@ async def create_org(
             async with session.begin_nested():
                 session.add(org)
                 await session.flush()
-        except IntegrityError:
-            session.expunge(org)
+        except IntegrityError:  # the savepoint rolled back; try the next candidate
             continue
         session.add(OrgMembership(org_id=org.id, user_id=user.id, role=Role.OWNER.value))
         await session.flush()

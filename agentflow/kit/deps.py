@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -50,10 +51,20 @@ def request_meta(request: Request) -> RequestMeta:
         if forwarded:
             ip = forwarded.split(",")[0].strip()
     return RequestMeta(
-        ip=ip,
+        ip=_valid_ip(ip),
         user_agent=(request.headers.get("user-agent") or "")[:500] or None,
         request_id=getattr(request.state, "request_id", None),
     )
+
+
+def _valid_ip(value: str | None) -> str | None:
+    """Forwarded headers are client-controlled: keep only a real address."""
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
 
 
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]

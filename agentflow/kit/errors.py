@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("agentflow.errors")
@@ -104,8 +104,8 @@ def error_response(
     message: str,
     details: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
-) -> ORJSONResponse:
-    return ORJSONResponse(error_body(code, message, details), status_code=status, headers=headers)
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
 def _validation_details(exc: RequestValidationError) -> dict[str, Any]:
@@ -116,12 +116,12 @@ def _validation_details(exc: RequestValidationError) -> dict[str, Any]:
     return {"fields": fields}
 
 
-async def _app_error(_: Request, exc: Exception) -> ORJSONResponse:
+async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
 
 
-async def _validation_error(_: Request, exc: Exception) -> ORJSONResponse:
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     details = _validation_details(exc)
     if any(f["type"] == "json_invalid" for f in details["fields"]):
@@ -129,7 +129,7 @@ async def _validation_error(_: Request, exc: Exception) -> ORJSONResponse:
     return error_response(422, "VALIDATION_ERROR", "The request is invalid", details)
 
 
-async def _http_error(_: Request, exc: Exception) -> ORJSONResponse:
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _STATUS_CODES.get(exc.status_code, "HTTP_ERROR")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").capitalize()
@@ -138,7 +138,7 @@ async def _http_error(_: Request, exc: Exception) -> ORJSONResponse:
     return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
 
-async def _unexpected_error(_: Request, exc: Exception) -> ORJSONResponse:
+async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side")
 

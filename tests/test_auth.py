@@ -1,0 +1,176 @@
+"""Sign-up, login, refresh rotation and reuse detection, logout, /me, switching orgs."""
+
+from __future__ import annotations
+
+import httpx
+import psycopg
+
+from tests.api_fixtures import API, PASSWORD, add_member, bearer, signup, unique
+
+
+async def _post_with_cookie(client: httpx.AsyncClient, action: str, cookie: str | None) -> httpx.Response:
+    client.cookies.clear()
+    if cookie is not None:
+        client.cookies.set("af_refresh", cookie)
+    return await client.post(f"{API}/auth/{action}")
+
+
+async def test_signup_creates_user_org_and_owner_membership(client: httpx.AsyncClient) -> None:
+    email = f"{unique('Ann')}@Example.com"
+    response = await client.post(
+        f"{API}/auth/signup",
+        json={"email": email, "password": PASSWORD, "name": "Ann", "org_name": "Acme Robotics"},
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["user"]["email"] == email.lower()
+    assert body["role"] == "owner"
+    assert body["org"]["slug"].startswith("acme-robotics")
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 900
+    cookie = response.headers["set-cookie"]
+    assert "af_refresh=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert "Path=/api/v1/auth" in cookie
+
+    me = await client.get(f"{API}/auth/me", headers=bearer(body["access_token"]))
+    assert me.status_code == 200
+    assert me.json()["org"]["id"] == body["org"]["id"]
+    assert [o["role"] for o in me.json()["orgs"]] == ["owner"]
+
+
+async def test_signup_duplicate_email_and_taken_slug_write_nothing(client: httpx.AsyncClient, stack) -> None:
+    first = await signup(client)
+    again = await client.post(
+        f"{API}/auth/signup",
+        json={"email": first.email.upper(), "password": PASSWORD, "name": "X", "org_name": "Other"},
+    )
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "EMAIL_TAKEN"
+
+    slug = unique("slug")
+    ok = await client.post(
+        f"{API}/auth/signup",
+        json={"email": f"{unique()}@example.com", "password": PASSWORD, "name": "A", "org_name": "A", "org_slug": slug},
+    )
+    assert ok.status_code == 201
+    loser_email = f"{unique()}@example.com"
+    taken = await client.post(
+        f"{API}/auth/signup",
+        json={"email": loser_email, "password": PASSWORD, "name": "B", "org_name": "B", "org_slug": slug},
+    )
+    assert taken.status_code == 409
+    assert taken.json()["error"]["code"] == "SLUG_TAKEN"
+    with psycopg.connect(stack.owner_url) as conn:
+        assert conn.execute("SELECT count(*) FROM users WHERE email = %s", (loser_email,)).fetchone() == (0,)
+
+
+async def test_login_does_not_reveal_which_emails_exist(client: httpx.AsyncClient) -> None:
+    account = await signup(client)
+    wrong_password = await client.post(f"{API}/auth/login", json={"email": account.email, "password": "nope-nope"})
+    unknown_email = await client.post(
+        f"{API}/auth/login", json={"email": f"{unique()}@example.com", "password": "nope-nope"}
+    )
+    assert wrong_password.status_code == unknown_email.status_code == 401
+    assert wrong_password.json() == unknown_email.json()
+    good = await client.post(f"{API}/auth/login", json={"email": account.email.upper(), "password": PASSWORD})
+    assert good.status_code == 200
+    assert good.json()["org"]["id"] == account.org_id
+
+
+async def test_refresh_rotates_and_reuse_revokes_the_whole_family(client: httpx.AsyncClient) -> None:
+    account = await signup(client)
+    first_cookie = client.cookies.get("af_refresh")
+    assert first_cookie
+
+    rotated = await client.post(f"{API}/auth/refresh")
+    assert rotated.status_code == 200, rotated.text
+    second_cookie = client.cookies.get("af_refresh")
+    assert second_cookie and second_cookie != first_cookie
+    me = await client.get(f"{API}/auth/me", headers=bearer(rotated.json()["access_token"]))
+    assert me.json()["user"]["id"] == account.user_id
+
+    # Replaying the first (already rotated) token: treated as theft.
+    client.cookies.clear()
+    replay = await _post_with_cookie(client, "refresh", first_cookie)
+    assert replay.status_code == 401
+    assert replay.json()["error"]["code"] == "REFRESH_TOKEN_REUSED"
+    # ...which also kills the legitimate newest token of that family.
+    client.cookies.clear()
+    newest = await _post_with_cookie(client, "refresh", second_cookie)
+    assert newest.status_code == 401
+    assert newest.json()["error"]["code"] == "INVALID_REFRESH_TOKEN"
+
+
+async def test_refresh_without_or_with_garbage_cookie(client: httpx.AsyncClient) -> None:
+    client.cookies.clear()
+    missing = await client.post(f"{API}/auth/refresh")
+    assert missing.status_code == 401
+    garbage = await _post_with_cookie(client, "refresh", "x" * 5000)
+    assert garbage.status_code == 401
+    assert garbage.json()["error"]["code"] == "INVALID_REFRESH_TOKEN"
+
+
+async def test_logout_revokes_the_session(client: httpx.AsyncClient) -> None:
+    await signup(client)
+    cookie = client.cookies.get("af_refresh")
+    out = await client.post(f"{API}/auth/logout")
+    assert out.status_code == 204
+    assert 'af_refresh=""' in out.headers["set-cookie"] or "Max-Age=0" in out.headers["set-cookie"]
+    client.cookies.clear()
+    again = await _post_with_cookie(client, "refresh", cookie)
+    assert again.status_code == 401
+
+
+async def test_user_in_two_orgs_switches_and_refresh_keeps_the_choice(client: httpx.AsyncClient) -> None:
+    home = await signup(client)
+    other_owner = await signup(client)
+    guest = await add_member(client, other_owner, "editor")
+    # The guest also creates their own org by signing up separately? No: accept an invite into
+    # `home` as an existing user by proving the password.
+    invite = await client.post(
+        f"{API}/org/members/invite", headers=home.headers, json={"email": guest.email, "role": "viewer"}
+    )
+    assert invite.status_code == 201
+    from tests.api_fixtures import latest_invite_token
+
+    token = await latest_invite_token(client, home, guest.email)
+    without_proof = await client.post(f"{API}/auth/accept-invite", json={"token": token})
+    assert without_proof.status_code == 401
+    assert without_proof.json()["error"]["code"] == "SIGN_IN_REQUIRED"
+    joined = await client.post(f"{API}/auth/accept-invite", json={"token": token, "password": PASSWORD})
+    assert joined.status_code == 200, joined.text
+    assert joined.json()["org"]["id"] == home.org_id
+
+    me = await client.get(f"{API}/auth/me", headers=bearer(joined.json()["access_token"]))
+    assert {o["id"]: o["role"] for o in me.json()["orgs"]} == {home.org_id: "viewer", other_owner.org_id: "editor"}
+
+    switched = await client.post(
+        f"{API}/auth/switch-org", headers=bearer(joined.json()["access_token"]), json={"org_id": other_owner.org_id}
+    )
+    assert switched.status_code == 200
+    assert switched.json()["org"]["id"] == other_owner.org_id
+    assert switched.json()["role"] == "editor"
+    refreshed = await client.post(f"{API}/auth/refresh")
+    assert refreshed.status_code == 200
+    assert refreshed.json()["org"]["id"] == other_owner.org_id
+
+    stranger = await signup(client)
+    refused = await client.post(
+        f"{API}/auth/switch-org", headers=bearer(joined.json()["access_token"]), json={"org_id": stranger.org_id}
+    )
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "NOT_A_MEMBER"
+
+
+async def test_removed_member_loses_access_immediately(client: httpx.AsyncClient) -> None:
+    owner = await signup(client)
+    editor = await add_member(client, owner, "editor")
+    assert (await client.get(f"{API}/org", headers=editor.headers)).status_code == 200
+    removed = await client.delete(f"{API}/org/members/{editor.member_id}", headers=owner.headers)
+    assert removed.status_code == 204
+    after = await client.get(f"{API}/org", headers=editor.headers)
+    assert after.status_code == 401
+    assert after.json()["error"]["code"] == "ORG_ACCESS_REVOKED"
+    me = await client.get(f"{API}/auth/me", headers=editor.headers)
+    assert me.status_code == 200
+    assert me.json()["org"] is None and me.json()["orgs"] == []

@@ -1,0 +1,95 @@
+"""Row-level security, checked in the database itself (defense in depth behind the repositories)."""
+
+from __future__ import annotations
+
+import httpx
+import psycopg
+import pytest
+
+from tests.api_fixtures import add_member, create_api_key, signup
+
+
+def _tables_with_org_id(conn: psycopg.Connection) -> list[str]:
+    rows = conn.execute(
+        """
+        SELECT c.relname FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_attribute a ON a.attrelid = c.oid
+        WHERE n.nspname = 'public' AND c.relkind = 'r' AND a.attname IN ('org_id', 'author_org_id')
+          AND NOT a.attisdropped
+        """
+    ).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+def test_every_table_with_an_org_column_has_rls_enabled_and_forced(stack) -> None:
+    with psycopg.connect(stack.owner_url) as conn:
+        tables = _tables_with_org_id(conn)
+        assert len(tables) >= 20
+        flags = dict(
+            (name, (enabled, forced))
+            for name, enabled, forced in conn.execute(
+                "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY(%s)",
+                (tables,),
+            ).fetchall()
+        )
+        policies = {r[0] for r in conn.execute("SELECT tablename FROM pg_policies WHERE schemaname = 'public'")}
+    assert {t: flags[t] for t in tables} == {t: (True, True) for t in tables}
+    assert set(tables) <= policies
+    assert "organizations" in policies
+
+
+def test_app_role_is_neither_superuser_nor_owner_nor_bypassrls(stack) -> None:
+    with psycopg.connect(stack.app_url) as conn:
+        role, superuser, bypass = conn.execute(
+            "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
+        owned = conn.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user"
+        ).fetchone()
+    assert (superuser, bypass) == (False, False)
+    assert owned == (0,)
+    assert role != "postgres"
+
+
+async def test_queries_without_tenant_context_see_zero_rows(client: httpx.AsyncClient, stack) -> None:
+    owner = await signup(client)
+    await add_member(client, owner, "viewer")
+    await create_api_key(client, owner)
+    with psycopg.connect(stack.owner_url) as conn:
+        tables = [t for t in _tables_with_org_id(conn) if t != "agent_templates"]
+        populated = {
+            t
+            for t in tables
+            if conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] > 0
+        }
+    assert {"org_memberships", "api_keys", "audit_logs", "invitations", "outbox_emails"} <= populated
+    with psycopg.connect(stack.app_url, autocommit=True) as conn:
+        for table in [*tables, "organizations"]:
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
+        # Context is transaction-local: set it in one transaction, the next sees nothing again.
+        with conn.transaction():
+            conn.execute("SELECT set_config('app.org_id', %s, true)", (owner.org_id,))
+            assert conn.execute("SELECT count(*) FROM org_memberships").fetchone() == (2,)
+        assert conn.execute("SELECT count(*) FROM org_memberships").fetchone() == (0,)
+
+
+async def test_context_of_one_org_cannot_read_or_write_another(client: httpx.AsyncClient, stack) -> None:
+    a, b = await signup(client), await signup(client)
+    with psycopg.connect(stack.app_url) as conn, conn.transaction():
+        conn.execute("SELECT set_config('app.org_id', %s, true)", (a.org_id,))
+        orgs = [str(r[0]) for r in conn.execute("SELECT id FROM organizations")]
+        assert orgs == [a.org_id]
+        updated = conn.execute("UPDATE org_memberships SET role = 'viewer' WHERE org_id = %s", (b.org_id,))
+        assert updated.rowcount == 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO teams (org_id, name) VALUES (%s, 'sneaky')", (b.org_id,))
+
+
+async def test_audit_log_is_append_only_for_the_app(client: httpx.AsyncClient, stack) -> None:
+    owner = await signup(client)
+    with psycopg.connect(stack.app_url) as conn:
+        for statement in ("UPDATE audit_logs SET action = 'x'", "DELETE FROM audit_logs", "TRUNCATE audit_logs"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():  # noqa: PT012
+                conn.execute("SELECT set_config('app.org_id', %s, true)", (owner.org_id,))
+                conn.execute(statement)
