@@ -74,11 +74,6 @@ class TooManyRequests(AppError):
     code = "RATE_LIMITED"
 
 
-class PayloadTooLarge(AppError):
-    status_code = 413
-    code = "PAYLOAD_TOO_LARGE"
-
-
 _STATUS_CODES = {
     400: "BAD_REQUEST",
     401: "UNAUTHORIZED",
