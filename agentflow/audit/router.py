@@ -19,6 +19,8 @@ from agentflow.kit.principal import Principal
 
 router = APIRouter(prefix="/org/audit-logs", tags=["audit"])
 
+_NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold U+0000: a 422, not a database error
+
 
 @router.get("")
 async def list_audit_logs(
@@ -27,9 +29,11 @@ async def list_audit_logs(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_PAGE_SIZE,
     actor_id: Annotated[uuid.UUID | None, Query(description="User who acted")] = None,
-    action: Annotated[str | None, Query(max_length=100, description="Exact action, or a prefix ending in '.'")] = None,
-    resource_type: Annotated[str | None, Query(max_length=50)] = None,
-    resource_id: Annotated[str | None, Query(max_length=100)] = None,
+    action: Annotated[
+        str | None, Query(max_length=100, pattern=_NO_NUL, description="Exact action, or a prefix ending in '.'")
+    ] = None,
+    resource_type: Annotated[str | None, Query(max_length=50, pattern=_NO_NUL)] = None,
+    resource_id: Annotated[str | None, Query(max_length=100, pattern=_NO_NUL)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Page[AuditLogOut]:

@@ -14,9 +14,10 @@ import time
 import uuid
 
 import orjson
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agentflow.kit.errors import PayloadTooLarge, error_body
+from agentflow.kit.errors import error_body
 from agentflow.kit.logging import request_id_var
 
 log = logging.getLogger("agentflow.access")
@@ -27,6 +28,17 @@ _SECURITY_HEADERS = [
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
     (b"x-frame-options", b"DENY"),
 ]
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from `receive` once a body without Content-Length passes the limit.
+
+    An HTTPException because FastAPI re-raises those from its body parsing, whereas it turns any
+    other exception there into a 400; the app's handler answers it with the 413 envelope.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"Request body exceeds {limit} bytes")
 
 
 class RequestContextMiddleware:
@@ -68,8 +80,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    # An AppError, so the app's handlers answer 413 if it surfaces inside a route.
-                    raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
+                    raise BodyTooLarge(limit)
             return message
 
         async def send_with_id(message: Message) -> None:
@@ -85,7 +96,7 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, limited_receive, send_with_id)
-        except PayloadTooLarge:
+        except BodyTooLarge:
             if response_started:
                 raise
             status = 413

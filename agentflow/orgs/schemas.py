@@ -31,7 +31,13 @@ class OrgUpdateIn(RequestModel):
     def _bounded(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         import orjson
 
-        if value is not None and len(orjson.dumps(value)) > MAX_SETTINGS_BYTES:
+        if value is None:
+            return None
+        try:
+            size = len(orjson.dumps(value))
+        except orjson.JSONEncodeError as exc:  # e.g. integers beyond 64 bits, nesting deeper than 255
+            raise ValueError(f"settings cannot be stored as JSON: {exc}") from exc
+        if size > MAX_SETTINGS_BYTES:
             raise ValueError(f"settings must be at most {MAX_SETTINGS_BYTES} bytes of JSON")
         return value
 
