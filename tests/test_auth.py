@@ -99,6 +99,9 @@ async def test_refresh_rotates_and_reuse_revokes_the_whole_family(client: httpx.
     newest = await _post_with_cookie(client, "refresh", second_cookie)
     assert newest.status_code == 401
     assert newest.json()["error"]["code"] == "INVALID_REFRESH_TOKEN"
+    # The replay is on the org's audit trail for its admins.
+    trail = await client.get(f"{API}/org/audit-logs", headers=account.headers, params={"action": "auth."})
+    assert "auth.refresh_token_reused" in [row["action"] for row in trail.json()["items"]]
 
 
 async def test_refresh_without_or_with_garbage_cookie(client: httpx.AsyncClient) -> None:
@@ -111,14 +114,15 @@ async def test_refresh_without_or_with_garbage_cookie(client: httpx.AsyncClient)
 
 
 async def test_logout_revokes_the_session(client: httpx.AsyncClient) -> None:
-    await signup(client)
+    account = await signup(client)
     cookie = client.cookies.get("af_refresh")
     out = await client.post(f"{API}/auth/logout")
     assert out.status_code == 204
     assert 'af_refresh=""' in out.headers["set-cookie"] or "Max-Age=0" in out.headers["set-cookie"]
-    client.cookies.clear()
     again = await _post_with_cookie(client, "refresh", cookie)
     assert again.status_code == 401
+    trail = await client.get(f"{API}/org/audit-logs", headers=account.headers, params={"action": "auth.logout"})
+    assert len(trail.json()["items"]) == 1
 
 
 async def test_user_in_two_orgs_switches_and_refresh_keeps_the_choice(client: httpx.AsyncClient) -> None:

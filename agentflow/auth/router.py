@@ -100,9 +100,9 @@ async def refresh(
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
+async def logout(request: Request, db: DatabaseDep, settings: SettingsDep, meta: RequestMetaDep) -> Response:
     """End this login session: its whole refresh-token family is revoked."""
-    await service.logout(db, request.cookies.get(REFRESH_COOKIE))
+    await service.logout(db, request.cookies.get(REFRESH_COOKIE), meta)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     _clear_refresh_cookie(response, settings)
     return response

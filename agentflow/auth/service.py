@@ -184,6 +184,19 @@ async def refresh(db: Database, settings: Settings, token: str | None, meta: Req
         if row.used_at is not None:
             await tokens.revoke_family(row.family_id, now)
             reused = True
+            if row.session_org_id is not None:
+                # A security signal worth an admin's attention: a stolen or replayed session.
+                await set_tenant_context(session, org_id=row.session_org_id, user_id=row.user_id)
+                await audit.record(
+                    session,
+                    org_id=row.session_org_id,
+                    user_id=row.user_id,
+                    meta=meta,
+                    action="auth.refresh_token_reused",
+                    resource_type="user",
+                    resource_id=row.user_id,
+                    details={"family_id": str(row.family_id)},
+                )
         else:
             row.used_at = now
             user = await UserRepository(session).by_id(row.user_id)
@@ -202,14 +215,26 @@ async def refresh(db: Database, settings: Settings, token: str | None, meta: Req
     raise RefreshReuseDetected("This refresh token was already used; please log in again")
 
 
-async def logout(db: Database, token: str | None) -> None:
+async def logout(db: Database, token: str | None, meta: RequestMeta) -> None:
     if not token or len(token) > 200:
         return
     async with db.transaction() as session:
         tokens = RefreshTokenRepository(session)
         row = await tokens.by_hash_for_update(sha256_hex(token))
-        if row is not None:
-            await tokens.revoke_family(row.family_id, _now())
+        if row is None or row.revoked_at is not None:
+            return
+        await tokens.revoke_family(row.family_id, _now())
+        if row.session_org_id is not None:
+            await set_tenant_context(session, org_id=row.session_org_id, user_id=row.user_id)
+            await audit.record(
+                session,
+                org_id=row.session_org_id,
+                user_id=row.user_id,
+                meta=meta,
+                action="auth.logout",
+                resource_type="user",
+                resource_id=row.user_id,
+            )
 
 
 async def switch_org(
@@ -237,6 +262,15 @@ async def switch_org(
             old.used_at = _now()
             family_id = old.family_id
     await set_tenant_context(session, org_id=org.id, user_id=user.id)
+    await audit.record(
+        session,
+        org_id=org.id,
+        user_id=user.id,
+        meta=meta,
+        action="auth.org_switched",
+        resource_type="user",
+        resource_id=user.id,
+    )
     return await issue_session(session, settings, user=user, org=org, role=role, meta=meta, family_id=family_id)
 
 
