@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 from fastapi import FastAPI
 
 from agentflow.app import create_app
@@ -57,8 +58,10 @@ async def app(app_settings: Settings) -> AsyncIterator[FastAPI]:
         yield application
 
 
-def client_for(application: FastAPI, ip: str = CLIENT_IP) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=application, client=(ip, 40000))
+def client_for(application: FastAPI, ip: str = CLIENT_IP, *, raise_app_exceptions: bool = True) -> httpx.AsyncClient:
+    """A client calling `application` in-process. With `raise_app_exceptions=False` a crash
+    reaches the test as the 500 response a real client would get, not as the exception."""
+    transport = httpx.ASGITransport(app=application, client=(ip, 40000), raise_app_exceptions=raise_app_exceptions)
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
@@ -66,6 +69,29 @@ def client_for(application: FastAPI, ip: str = CLIENT_IP) -> httpx.AsyncClient:
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with client_for(app) as c:
         yield c
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def module_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """One client shared by all tests of a module (for module-scoped data such as `module_world`)."""
+    async with client_for(app) as c:
+        yield c
+
+
+def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    """`response` is an error in the API's envelope (status, optional code, a message, details and
+    an X-Request-ID); returns the `error` object."""
+    where = f"{response.request.method} {response.request.url.path}"
+    assert response.status_code == status, f"{where}: {response.status_code} {response.text[:500]}"
+    body = response.json()
+    assert set(body) == {"error"}, f"{where}: not the error envelope: {body}"
+    error: dict[str, Any] = body["error"]
+    assert isinstance(error["message"], str) and error["message"], f"{where}: no message: {error}"
+    assert isinstance(error["details"], dict), f"{where}: details is not an object: {error}"
+    if code is not None:
+        assert error["code"] == code, f"{where}: {error}"
+    assert response.headers.get("x-request-id"), f"{where}: an error without X-Request-ID"
+    return error
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -195,6 +221,13 @@ async def make_org_world(client: httpx.AsyncClient) -> OrgWorld:
 @pytest.fixture
 async def world(client: httpx.AsyncClient) -> OrgWorld:
     return await make_org_world(client)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def module_world(module_client: httpx.AsyncClient) -> OrgWorld:
+    """An org shared by all tests of a module: tests must leave its four people and its key as they
+    are, and act on fresh targets they create instead."""
+    return await make_org_world(module_client)
 
 
 @pytest.fixture

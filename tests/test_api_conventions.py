@@ -69,8 +69,7 @@ async def crashing_app(stack) -> AsyncIterator[FastAPI]:
 
 
 async def test_unexpected_errors_are_a_bare_500_envelope(crashing_app: FastAPI) -> None:
-    transport = httpx.ASGITransport(app=crashing_app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    async with client_for(crashing_app, raise_app_exceptions=False) as c:
         response = await c.get("/boom")
     assert response.status_code == 500
     assert response.json() == {

@@ -1,0 +1,333 @@
+"""Role and API-key matrix (spec §8.2): who may call what, checked route by route.
+
+`EXPECTED_MIN_ROLE` is written from the spec, not derived from the code, and must list every
+non-public route the app serves: a new route fails `test_the_table_covers_every_route` until
+someone decides who may call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from agentflow.kit.permissions import ALL_SCOPES
+from tests.api_fixtures import (
+    API,
+    Account,
+    OrgWorld,
+    add_member,
+    assert_error,
+    create_api_key,
+    signup,
+    unique,
+)
+from tests.routes import PATH_PARAM, protected_routes, route_id
+
+ROLES = ("viewer", "editor", "admin", "owner")  # weakest first
+ANY_USER = None  # any signed-in member, whatever their role
+
+EXPECTED_MIN_ROLE: dict[tuple[str, str], str | None] = {
+    ("GET", f"{API}/auth/me"): ANY_USER,
+    ("POST", f"{API}/auth/switch-org"): ANY_USER,
+    ("GET", f"{API}/org"): "viewer",
+    ("PUT", f"{API}/org"): "admin",
+    ("GET", f"{API}/org/members"): "viewer",
+    ("POST", f"{API}/org/members/invite"): "admin",
+    ("PUT", f"{API}/org/members/{{member_id}}/role"): "admin",
+    ("DELETE", f"{API}/org/members/{{member_id}}"): "admin",
+    ("GET", f"{API}/org/invitations"): "admin",
+    ("DELETE", f"{API}/org/invitations/{{invitation_id}}"): "admin",
+    ("GET", f"{API}/org/outbox"): "admin",
+    ("GET", f"{API}/org/api-keys"): "admin",
+    ("POST", f"{API}/org/api-keys"): "admin",
+    ("DELETE", f"{API}/org/api-keys/{{key_id}}"): "admin",
+    ("GET", f"{API}/org/audit-logs"): "admin",
+}
+
+PEOPLE_ONLY = None  # no API key may call it, whatever its scopes
+ANY_KEY = "*"  # any valid key, whatever its scopes
+
+# The scope an API key needs for each route (spec §8.1/§8.2: keys never manage members, keys,
+# billing or the org itself).
+KEY_SCOPE: dict[tuple[str, str], str | None] = {
+    ("GET", f"{API}/auth/me"): ANY_KEY,
+    ("POST", f"{API}/auth/switch-org"): PEOPLE_ONLY,
+    ("GET", f"{API}/org"): "org:read",
+    ("PUT", f"{API}/org"): PEOPLE_ONLY,
+    ("GET", f"{API}/org/members"): "org:read",
+    ("POST", f"{API}/org/members/invite"): PEOPLE_ONLY,
+    ("PUT", f"{API}/org/members/{{member_id}}/role"): PEOPLE_ONLY,
+    ("DELETE", f"{API}/org/members/{{member_id}}"): PEOPLE_ONLY,
+    ("GET", f"{API}/org/invitations"): PEOPLE_ONLY,
+    ("DELETE", f"{API}/org/invitations/{{invitation_id}}"): PEOPLE_ONLY,
+    ("GET", f"{API}/org/outbox"): PEOPLE_ONLY,
+    ("GET", f"{API}/org/api-keys"): PEOPLE_ONLY,
+    ("POST", f"{API}/org/api-keys"): PEOPLE_ONLY,
+    ("DELETE", f"{API}/org/api-keys/{{key_id}}"): PEOPLE_ONLY,
+    ("GET", f"{API}/org/audit-logs"): "audit:read",
+}
+
+
+def assert_ok(response: httpx.Response) -> None:
+    where = f"{response.request.method} {response.request.url.path}"
+    assert 200 <= response.status_code < 300, f"{where}: {response.status_code} {response.text[:500]}"
+
+
+# -- fresh targets and bodies, so allowed calls have something valid to act on ---------------------
+# (calls act on these, never on the four people of `module_world`, the org shared by the module)
+
+TargetFactory = Callable[[httpx.AsyncClient, OrgWorld], Awaitable[str]]
+
+
+async def _fresh_member(client: httpx.AsyncClient, world: OrgWorld) -> str:
+    member = await add_member(client, world.owner, "viewer")
+    assert member.member_id
+    return member.member_id
+
+
+async def _fresh_invitation(client: httpx.AsyncClient, world: OrgWorld) -> str:
+    response = await client.post(
+        f"{API}/org/members/invite", headers=world.owner.headers, json={"email": f"{unique('inv')}@example.com"}
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def _fresh_key(client: httpx.AsyncClient, world: OrgWorld) -> str:
+    return str((await create_api_key(client, world.owner, scopes=["org:read"]))["id"])
+
+
+TARGET_FACTORIES: dict[str, TargetFactory] = {
+    "member_id": _fresh_member,
+    "invitation_id": _fresh_invitation,
+    "key_id": _fresh_key,
+}
+
+BODIES: dict[tuple[str, str], Callable[[OrgWorld], dict[str, Any]]] = {
+    ("POST", f"{API}/auth/switch-org"): lambda w: {"org_id": w.org_id},
+    ("PUT", f"{API}/org"): lambda w: {"name": unique("Renamed")},
+    ("POST", f"{API}/org/members/invite"): lambda w: {"email": f"{unique('inv')}@example.com", "role": "viewer"},
+    ("PUT", f"{API}/org/members/{{member_id}}/role"): lambda w: {"role": "editor"},
+    ("POST", f"{API}/org/api-keys"): lambda w: {"name": unique("key"), "scopes": ["org:read"]},
+}
+
+
+async def build_request(
+    app: FastAPI, client: httpx.AsyncClient, world: OrgWorld, key: tuple[str, str]
+) -> tuple[str, dict[str, Any] | None]:
+    template = key[1]
+    route = protected_routes(app)[key]
+    path = template
+    for name in PATH_PARAM.findall(template):
+        if name not in TARGET_FACTORIES:
+            pytest.fail(f"{route_id(key)}: add a factory for path parameter '{name}' to TARGET_FACTORIES")
+        path = path.replace(f"{{{name}}}", await TARGET_FACTORIES[name](client, world))
+    if route.body_field is None:
+        return path, None
+    if key not in BODIES:
+        pytest.fail(f"{route_id(key)} takes a body: add a valid one to BODIES in tests/test_role_matrix.py")
+    return path, BODIES[key](world)
+
+
+async def org_snapshot(client: httpx.AsyncClient, owner: Account) -> dict[str, Any]:
+    """Everything a denied call could have changed, as the owner sees it."""
+    snapshot: dict[str, Any] = {}
+    for path in ("/org", "/org/members", "/org/invitations", "/org/api-keys"):
+        response = await client.get(
+            f"{API}{path}", headers=owner.headers, params=None if path == "/org" else {"limit": 100}
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        for item in body.get("items", []):
+            item.pop("last_used_at", None)  # touched by the key's own authentication
+        snapshot[path] = body
+    return snapshot
+
+
+# -- the table matches the app ---------------------------------------------------------------------
+
+
+def test_the_table_covers_every_route(app: FastAPI) -> None:
+    served = set(protected_routes(app))
+    missing = sorted(served - set(EXPECTED_MIN_ROLE))
+    assert not missing, f"Routes without an expected minimum role; add them to EXPECTED_MIN_ROLE: {missing}"
+    stale = sorted(set(EXPECTED_MIN_ROLE) - served)
+    assert not stale, f"EXPECTED_MIN_ROLE lists routes the app does not serve: {stale}"
+    assert set(KEY_SCOPE) == set(EXPECTED_MIN_ROLE), "KEY_SCOPE must list exactly the routes of EXPECTED_MIN_ROLE"
+
+
+# -- people ----------------------------------------------------------------------------------------
+
+MATRIX = [(key, role) for key in EXPECTED_MIN_ROLE for role in ROLES]
+
+
+def _allowed(key: tuple[str, str], role: str) -> bool:
+    minimum = EXPECTED_MIN_ROLE[key]
+    return minimum is ANY_USER or ROLES.index(role) >= ROLES.index(minimum)
+
+
+@pytest.mark.parametrize(("key", "role"), MATRIX, ids=[f"{route_id(k)}-{r}" for k, r in MATRIX])
+async def test_role_matrix(
+    app: FastAPI, module_client: httpx.AsyncClient, module_world: OrgWorld, key: tuple[str, str], role: str
+) -> None:
+    method, _ = key
+    path, body = await build_request(app, module_client, module_world, key)
+    before = await org_snapshot(module_client, module_world.owner)
+    response = await module_client.request(method, path, headers=module_world.by_role(role).headers, json=body)
+    if _allowed(key, role):
+        assert_ok(response)
+    else:
+        error = assert_error(response, 403, "FORBIDDEN")
+        assert error["details"].get("required_permission"), error
+        assert await org_snapshot(module_client, module_world.owner) == before, "a refused call changed the org"
+
+
+# -- API keys --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", list(KEY_SCOPE), ids=route_id)
+async def test_a_key_with_every_scope_reaches_only_key_routes(
+    app: FastAPI, module_client: httpx.AsyncClient, module_world: OrgWorld, key: tuple[str, str]
+) -> None:
+    method, _ = key
+    path, body = await build_request(app, module_client, module_world, key)
+    before = await org_snapshot(module_client, module_world.owner)
+    response = await module_client.request(method, path, headers={"X-API-Key": module_world.api_key}, json=body)
+    if KEY_SCOPE[key] is PEOPLE_ONLY:
+        error = assert_error(response, 403)
+        assert error["code"] in {"FORBIDDEN", "USER_REQUIRED"}, error
+        assert await org_snapshot(module_client, module_world.owner) == before, "a refused key changed the org"
+    else:
+        assert_ok(response)
+
+
+SCOPED_ROUTES = [key for key, scope in KEY_SCOPE.items() if scope not in (PEOPLE_ONLY, ANY_KEY)]
+
+
+@pytest.mark.parametrize("key", SCOPED_ROUTES, ids=route_id)
+async def test_a_key_needs_exactly_the_routes_scope(
+    app: FastAPI, module_client: httpx.AsyncClient, module_world: OrgWorld, key: tuple[str, str]
+) -> None:
+    method, _ = key
+    scope = KEY_SCOPE[key]
+    assert scope is not None
+    with_scope = await create_api_key(module_client, module_world.owner, scopes=[scope])
+    without = await create_api_key(module_client, module_world.owner, scopes=[s for s in ALL_SCOPES if s != scope])
+    path, body = await build_request(app, module_client, module_world, key)
+    assert_ok(await module_client.request(method, path, headers={"X-API-Key": with_scope["key"]}, json=body))
+    refused = await module_client.request(method, path, headers={"X-API-Key": without["key"]}, json=body)
+    assert_error(refused, 403, "FORBIDDEN")
+
+
+async def test_any_key_may_ask_who_it_is(module_client: httpx.AsyncClient, module_world: OrgWorld) -> None:
+    narrow = await create_api_key(module_client, module_world.owner, scopes=["agents:read"])
+    response = await module_client.get(f"{API}/auth/me", headers={"X-API-Key": narrow["key"]})
+    assert_ok(response)
+    assert response.json()["api_key"]["id"] == narrow["id"]
+    assert response.json()["user"] is None
+
+
+async def test_org_read_key_reads_the_org_but_not_the_audit_log(
+    module_client: httpx.AsyncClient, module_world: OrgWorld
+) -> None:
+    key = {"X-API-Key": (await create_api_key(module_client, module_world.owner, scopes=["org:read"]))["key"]}
+    org = await module_client.get(f"{API}/org", headers=key)
+    assert_ok(org)
+    assert org.json()["id"] == module_world.org_id
+    members = await module_client.get(f"{API}/org/members", headers=key)
+    assert_ok(members)
+    assert module_world.viewer.email in {m["email"] for m in members.json()["items"]}
+    assert_error(await module_client.get(f"{API}/org/audit-logs", headers=key), 403, "FORBIDDEN")
+
+
+async def test_audit_read_key_reads_the_audit_log(module_client: httpx.AsyncClient, module_world: OrgWorld) -> None:
+    key = {"X-API-Key": (await create_api_key(module_client, module_world.owner, scopes=["audit:read"]))["key"]}
+    logs = await module_client.get(f"{API}/org/audit-logs", headers=key)
+    assert_ok(logs)
+    assert "member.invited" in {entry["action"] for entry in logs.json()["items"]}
+    assert_error(await module_client.get(f"{API}/org/members", headers=key), 403, "FORBIDDEN")
+
+
+# -- ownership -------------------------------------------------------------------------------------
+
+
+async def _roles(client: httpx.AsyncClient, owner: Account) -> dict[str, str]:
+    response = await client.get(f"{API}/org/members", headers=owner.headers, params={"limit": 100})
+    assert response.status_code == 200, response.text
+    return {m["id"]: m["role"] for m in response.json()["items"]}
+
+
+async def _set_role(client: httpx.AsyncClient, actor: Account, member_id: str | None, role: str) -> httpx.Response:
+    return await client.put(f"{API}/org/members/{member_id}/role", headers=actor.headers, json={"role": role})
+
+
+async def _owner_org(client: httpx.AsyncClient) -> Account:
+    owner = await signup(client, name="Owner")
+    members = await client.get(f"{API}/org/members", headers=owner.headers)
+    owner.member_id = members.json()["items"][0]["id"]
+    return owner
+
+
+async def test_an_admin_cannot_grant_change_or_remove_ownership(module_client: httpx.AsyncClient) -> None:
+    owner = await _owner_org(module_client)
+    admin = await add_member(module_client, owner, "admin")
+    target = await add_member(module_client, owner, "viewer")
+    co_owner = await add_member(module_client, owner, "viewer")
+    assert_ok(await _set_role(module_client, owner, co_owner.member_id, "owner"))  # two owners: no LAST_OWNER in play
+
+    assert_error(await _set_role(module_client, admin, target.member_id, "owner"), 403, "OWNER_REQUIRED")
+    for an_owner in (owner, co_owner):
+        assert_error(await _set_role(module_client, admin, an_owner.member_id, "admin"), 403, "OWNER_REQUIRED")
+        removed = await module_client.delete(f"{API}/org/members/{an_owner.member_id}", headers=admin.headers)
+        assert_error(removed, 403, "OWNER_REQUIRED")
+    invite = await module_client.post(
+        f"{API}/org/members/invite", headers=admin.headers, json={"email": f"{unique()}@example.com", "role": "owner"}
+    )
+    assert_error(invite, 403, "OWNER_REQUIRED")
+
+    roles = await _roles(module_client, owner)
+    assert roles[str(owner.member_id)] == "owner"
+    assert roles[str(co_owner.member_id)] == "owner"
+    assert roles[str(target.member_id)] == "viewer"
+    # The admin still manages everyone below owner.
+    assert_ok(await _set_role(module_client, admin, target.member_id, "editor"))
+
+
+async def test_the_owner_can_grant_change_and_remove_ownership(module_client: httpx.AsyncClient) -> None:
+    owner = await _owner_org(module_client)
+    member = await add_member(module_client, owner, "viewer")
+    promoted = await _set_role(module_client, owner, member.member_id, "owner")
+    assert_ok(promoted)
+    assert promoted.json()["role"] == "owner"
+    demoted = await _set_role(module_client, owner, member.member_id, "admin")
+    assert_ok(demoted)
+    assert demoted.json()["role"] == "admin"
+    assert_ok(await _set_role(module_client, owner, member.member_id, "owner"))
+    removed = await module_client.delete(f"{API}/org/members/{member.member_id}", headers=owner.headers)
+    assert removed.status_code == 204, removed.text
+    assert await _roles(module_client, owner) == {owner.member_id: "owner"}
+
+
+async def test_the_last_owner_can_be_neither_demoted_nor_removed(module_client: httpx.AsyncClient) -> None:
+    owner = await _owner_org(module_client)
+    for role in ("admin", "editor", "viewer"):
+        assert_error(await _set_role(module_client, owner, owner.member_id, role), 409, "LAST_OWNER")
+    removed = await module_client.delete(f"{API}/org/members/{owner.member_id}", headers=owner.headers)
+    assert_error(removed, 409, "LAST_OWNER")
+    assert await _roles(module_client, owner) == {owner.member_id: "owner"}
+
+    # With a second owner one may go; then the remaining one is the last again.
+    other = await add_member(module_client, owner, "viewer")
+    assert_ok(await _set_role(module_client, owner, other.member_id, "owner"))
+    leaving = await module_client.delete(f"{API}/org/members/{owner.member_id}", headers=other.headers)
+    assert leaving.status_code == 204, leaving.text
+    assert_error(await _set_role(module_client, other, other.member_id, "admin"), 409, "LAST_OWNER")
+    assert_error(
+        await module_client.delete(f"{API}/org/members/{other.member_id}", headers=other.headers), 409, "LAST_OWNER"
+    )
+    assert await _roles(module_client, other) == {other.member_id: "owner"}
+    assert_ok(await module_client.get(f"{API}/org", headers=other.headers))

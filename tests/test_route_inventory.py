@@ -1,0 +1,186 @@
+"""Every route is either on the reviewed public list or authenticates (ARCHITECTURE.md §3).
+
+The inventory is read from the app itself, so a route added later is checked without anyone
+remembering to add it here: it must authenticate, or be added to `PUBLIC_ROUTES` in app.py
+(and get a call in `PUBLIC_CALLS` below showing it really answers without credentials).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import RouteContext
+
+from agentflow.app import PUBLIC_ROUTES
+from agentflow.auth.dependencies import authenticate, authenticate_user
+from agentflow.auth.router import identify
+from tests.api_fixtures import (
+    API,
+    PASSWORD,
+    assert_error,
+    client_for,
+    latest_invite_token,
+    signup,
+    unique,
+)
+from tests.routes import (
+    collection_time_app,
+    dependency_calls,
+    route_id,
+    route_keys,
+    routes_by_key,
+    with_random_ids,
+)
+
+# `identify` (GET /auth/me) takes either kind of caller and calls `authenticate` or
+# `authenticate_user` itself rather than through Depends; the behavioural test below checks it
+# really refuses anonymous callers.
+AUTHENTICATORS: frozenset[Callable[..., Any]] = frozenset({authenticate, authenticate_user, identify})
+
+ALL_ROUTES = sorted(route_keys(collection_time_app()))
+PROTECTED_ROUTES = [key for key in ALL_ROUTES if key not in PUBLIC_ROUTES]
+
+
+def api_route(application: FastAPI, method: str, path: str) -> RouteContext:
+    return routes_by_key(application)[(method, path)]
+
+
+# -- static inventory ------------------------------------------------------------------------------
+
+
+def test_the_collected_routes_are_the_running_apps_routes(app: FastAPI) -> None:
+    assert sorted(route_keys(app)) == ALL_ROUTES
+
+
+def test_the_inventory_misses_no_documented_operation(app: FastAPI) -> None:
+    """Cross-check the walk against the OpenAPI document, so a router the walk cannot see
+    (e.g. one included in a new way) fails here instead of silently escaping every check."""
+    documented = {(method.upper(), path) for path, ops in app.openapi()["paths"].items() for method in ops}
+    assert documented <= set(ALL_ROUTES), sorted(documented - set(ALL_ROUTES))
+    assert ("GET", f"{API}/org/members") in ALL_ROUTES
+
+
+@pytest.mark.parametrize("key", PROTECTED_ROUTES, ids=route_id)
+def test_every_non_public_route_authenticates(app: FastAPI, key: tuple[str, str]) -> None:
+    route = api_route(app, *key)
+    calls = set(dependency_calls(route.dependant))
+    assert calls & AUTHENTICATORS, (
+        f"{route_id(key)} has neither `authenticate` nor `authenticate_user` in its dependencies. "
+        "Declare a permission (requires(...)) or CurrentUser, or - after review - add it to PUBLIC_ROUTES."
+    )
+
+
+@pytest.mark.parametrize("key", PROTECTED_ROUTES, ids=route_id)
+def test_every_org_scoped_route_declares_its_permission(app: FastAPI, key: tuple[str, str]) -> None:
+    """A route that resolves an org principal states the permission it needs in its signature."""
+    calls = list(dependency_calls(api_route(app, *key).dependant))
+    if authenticate not in calls:
+        return
+    permissions = {c.required_permission for c in calls if hasattr(c, "required_permission")}
+    assert len(permissions) == 1, f"{route_id(key)} must use exactly one requires(Permission.…); found {permissions}"
+
+
+def test_every_public_route_exists(app: FastAPI) -> None:
+    missing = PUBLIC_ROUTES - set(route_keys(app))
+    assert not missing, f"PUBLIC_ROUTES lists routes the app does not have: {sorted(missing)}"
+
+
+def test_inventory_helper_sees_authentication_through_nested_dependencies(app: FastAPI) -> None:
+    """The walk must look below the first level: requires() wraps `authenticate` one level down."""
+    route = api_route(app, "GET", f"{API}/org/members")
+    top_level = {d.call for d in route.dependant.dependencies}
+    assert authenticate not in top_level
+    assert authenticate in set(dependency_calls(route.dependant))
+    signup_route = api_route(app, "POST", f"{API}/auth/signup")
+    assert not set(dependency_calls(signup_route.dependant)) & AUTHENTICATORS
+
+
+# -- behaviour without credentials -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", PROTECTED_ROUTES, ids=route_id)
+async def test_protected_routes_answer_401_without_credentials(app: FastAPI, key: tuple[str, str]) -> None:
+    method, path = key
+    async with client_for(app) as anonymous:
+        response = await anonymous.request(method, with_random_ids(path))
+    assert_error(response, 401, "AUTH_REQUIRED")
+    assert response.headers.get("www-authenticate") == "Bearer"
+
+
+PublicCall = Callable[[FastAPI], Awaitable[httpx.Response]]
+
+
+def _signup_body() -> dict[str, str]:
+    return {"email": f"{unique('pub')}@example.com", "password": PASSWORD, "name": "Pub", "org_name": unique("Pub")}
+
+
+async def _call_signup(app: FastAPI) -> httpx.Response:
+    async with client_for(app) as anonymous:
+        return await anonymous.post(f"{API}/auth/signup", json=_signup_body())
+
+
+async def _call_login(app: FastAPI) -> httpx.Response:
+    async with client_for(app) as setup:
+        account = await signup(setup)
+    async with client_for(app) as anonymous:
+        return await anonymous.post(f"{API}/auth/login", json={"email": account.email, "password": PASSWORD})
+
+
+async def _call_refresh(app: FastAPI) -> httpx.Response:
+    async with client_for(app) as anonymous:
+        created = await anonymous.post(f"{API}/auth/signup", json=_signup_body())
+        assert created.status_code == 201
+        # Only the refresh cookie from sign-up: no access token, no API key.
+        assert "authorization" not in anonymous.headers
+        return await anonymous.post(f"{API}/auth/refresh")
+
+
+async def _call_logout(app: FastAPI) -> httpx.Response:
+    async with client_for(app) as anonymous:
+        return await anonymous.post(f"{API}/auth/logout")
+
+
+async def _call_accept_invite(app: FastAPI) -> httpx.Response:
+    email = f"{unique('invitee')}@example.com"
+    async with client_for(app) as setup:
+        owner = await signup(setup)
+        invited = await setup.post(f"{API}/org/members/invite", headers=owner.headers, json={"email": email})
+        assert invited.status_code == 201, invited.text
+        token = await latest_invite_token(setup, owner, email)
+    async with client_for(app) as anonymous:
+        return await anonymous.post(f"{API}/auth/accept-invite", json={"token": token, "password": PASSWORD})
+
+
+async def _call_get(path: str, app: FastAPI) -> httpx.Response:
+    async with client_for(app) as anonymous:
+        return await anonymous.get(path)
+
+
+# One call per public route that shows it works for an anonymous caller, and the status expected.
+PUBLIC_CALLS: dict[tuple[str, str], tuple[PublicCall, int]] = {
+    ("GET", "/healthz"): (lambda app: _call_get("/healthz", app), 200),
+    ("GET", "/readyz"): (lambda app: _call_get("/readyz", app), 200),
+    ("POST", f"{API}/auth/signup"): (_call_signup, 201),
+    ("POST", f"{API}/auth/login"): (_call_login, 200),
+    ("POST", f"{API}/auth/refresh"): (_call_refresh, 200),
+    ("POST", f"{API}/auth/logout"): (_call_logout, 204),
+    ("POST", f"{API}/auth/accept-invite"): (_call_accept_invite, 200),
+}
+
+
+@pytest.mark.parametrize("key", sorted(PUBLIC_ROUTES), ids=route_id)
+async def test_public_routes_answer_without_credentials(app: FastAPI, key: tuple[str, str]) -> None:
+    if key not in PUBLIC_CALLS:
+        pytest.fail(
+            f"{route_id(key)} is public but has no anonymous call in PUBLIC_CALLS "
+            "(tests/test_route_inventory.py): add one showing it works without credentials."
+        )
+    call, expected = PUBLIC_CALLS[key]
+    response = await call(app)
+    assert response.status_code == expected, f"{route_id(key)}: {response.status_code} {response.text[:500]}"
+    if response.status_code != 204:
+        assert "error" not in response.json()
