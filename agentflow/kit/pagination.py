@@ -6,7 +6,7 @@ import base64
 import binascii
 import uuid
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import orjson
 from pydantic import BaseModel
@@ -23,15 +23,23 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
-def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
-    raw = orjson.dumps([created_at.isoformat(), str(row_id)])
+def encode_cursor(sort_value: datetime | str | int, row_id: uuid.UUID) -> str:
+    value = sort_value.isoformat() if isinstance(sort_value, datetime) else sort_value
+    raw = orjson.dumps([value, str(row_id)])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+def decode_cursor(cursor: str, kind: type[datetime] | type[str] | type[int] = datetime) -> tuple[Any, uuid.UUID]:
+    """Return (sort value, row id); `kind` is the sort column's type."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        created, row_id = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(created), uuid.UUID(row_id)
+        value, row_id = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
+        if kind is datetime:
+            value = datetime.fromisoformat(value)
+        elif not isinstance(value, kind) or isinstance(value, bool):
+            raise TypeError("cursor value of the wrong type")
+        elif isinstance(value, str) and "\x00" in value:
+            raise ValueError("PostgreSQL text cannot hold U+0000")
+        return value, uuid.UUID(row_id)
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
         raise BadRequest("The cursor is invalid", code="INVALID_CURSOR") from exc

@@ -9,13 +9,21 @@ from __future__ import annotations
 import uuid
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import BigInteger, Select, SmallInteger, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agentflow.kit.errors import BadRequest
 from agentflow.kit.pagination import decode_cursor, encode_cursor
 from agentflow.models.base import Base
 
 M = TypeVar("M", bound=Base)
+
+
+def _fits(column_type: Any, value: int) -> bool:
+    """Whether an integer column of this type can hold `value` (PostgreSQL refuses the query otherwise)."""
+    bits = 16 if isinstance(column_type, SmallInteger) else 64 if isinstance(column_type, BigInteger) else 32
+    limit = 1 << (bits - 1)
+    return -limit <= value < limit
 
 
 class TenantRepository(Generic[M]):
@@ -45,19 +53,34 @@ class TenantRepository(Generic[M]):
         await self.session.delete(row)
         await self.session.flush()
 
-    async def page(self, stmt: Any, *, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
-        """Newest first, keyset-paginated on (created_at, id)."""
-        created, row_id = self._col("created_at"), self._col("id")
+    async def page(
+        self,
+        stmt: Any,
+        *,
+        cursor: str | None,
+        limit: int,
+        sort: str = "created_at",
+        descending: bool = True,
+    ) -> tuple[list[Any], str | None]:
+        """Keyset pagination on (sort column, id): stable under concurrent inserts, and each page
+        costs one index range scan however deep the client pages."""
+        key, row_id = self._col(sort), self._col("id")
         if cursor:
-            after_created, after_id = decode_cursor(cursor)
-            stmt = stmt.where(or_(created < after_created, and_(created == after_created, row_id < after_id)))
-        stmt = stmt.order_by(created.desc(), row_id.desc()).limit(limit + 1)
+            after_value, after_id = decode_cursor(cursor, key.type.python_type)
+            if isinstance(after_value, int) and not _fits(key.type, after_value):
+                raise BadRequest("The cursor is invalid", code="INVALID_CURSOR")  # the column could not hold it
+            if descending:
+                stmt = stmt.where(or_(key < after_value, and_(key == after_value, row_id < after_id)))
+            else:
+                stmt = stmt.where(or_(key > after_value, and_(key == after_value, row_id > after_id)))
+        order = (key.desc(), row_id.desc()) if descending else (key.asc(), row_id.asc())
+        stmt = stmt.order_by(*order).limit(limit + 1)
         rows = list((await self.session.execute(stmt)).all())
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]
             last = rows[-1][0]
-            next_cursor = encode_cursor(last.created_at, last.id)
+            next_cursor = encode_cursor(getattr(last, sort), last.id)
         return rows, next_cursor
 
     def _col(self, name: str) -> Any:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -24,10 +26,12 @@ from agentflow.models.base import Base, CreatedAtMixin, IdMixin, TenantMixin, Up
 
 
 class AgentTemplate(IdMixin, CreatedAtMixin, Base):
-    """A template is visible to every org when public; author_org_id owns the private ones."""
+    """A template is visible to every org when public; author_org_id owns the private ones.
+    Official templates have no author org and a stable slug, so seeding them is idempotent."""
 
     __tablename__ = "agent_templates"
 
+    slug: Mapped[str | None] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(String(100), index=True)
@@ -38,6 +42,7 @@ class AgentTemplate(IdMixin, CreatedAtMixin, Base):
     author_org_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
+    settings: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     install_count: Mapped[int] = mapped_column(Integer, server_default="0")
     rating: Mapped[Decimal] = mapped_column(Numeric(3, 2), server_default="0")
 
@@ -47,6 +52,8 @@ class Agent(IdMixin, TenantMixin, CreatedAtMixin, UpdatedAtMixin, Base):
     __table_args__ = (
         Index("ix_agents_org_status", "org_id", "status"),
         Index("ix_agents_org_created", "org_id", text("created_at DESC")),
+        Index("ix_agents_org_updated", "org_id", text("updated_at DESC")),
+        Index("ix_agents_org_name", "org_id", "name"),
     )
 
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -58,6 +65,16 @@ class Agent(IdMixin, TenantMixin, CreatedAtMixin, UpdatedAtMixin, Base):
     is_template: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     template_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agent_templates.id", ondelete="SET NULL"))
     settings: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    # The builder's working copy: saved freely (even when invalid), published into versions.
+    draft_definition: Mapped[dict[str, Any]] = mapped_column(
+        server_default=text("""'{"schema_version": 1, "nodes": [], "edges": []}'::jsonb""")
+    )
+    # Optimistic-concurrency token: a save must name the revision it started from.
+    draft_revision: Mapped[int] = mapped_column(Integer, server_default="0")
+    draft_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    draft_updated_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    latest_version: Mapped[int | None] = mapped_column(Integer)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AgentVersion(IdMixin, TenantMixin, CreatedAtMixin, Base):
@@ -69,7 +86,9 @@ class AgentVersion(IdMixin, TenantMixin, CreatedAtMixin, Base):
     definition: Mapped[dict[str, Any]]
     change_message: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    is_published: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # Every row is a published, immutable version (drafts live on the agent); a trigger in the
+    # database refuses UPDATE, and the app role has no DELETE.
+    is_published: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
 
 
 class AgentNode(IdMixin, TenantMixin, Base):

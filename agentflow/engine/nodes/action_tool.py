@@ -1,0 +1,48 @@
+"""Tool action: call one action of an integration (http.request, slack.send_message, …).
+
+Concrete tools arrive with the integrations issue; each declares its params model, which will then
+check `params` too. Here the node only pins the call's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import Field, StringConstraints
+
+from agentflow.engine.nodes.base import ERROR_OUTPUT, OUTPUT, NodeConfig, NodeType, template_hint, widget_hint
+
+ToolName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$", max_length=100)]
+
+
+class ToolConfig(NodeConfig):
+    tool: ToolName = Field(
+        description="Integration and action, e.g. http.request or slack.send_message.",
+        json_schema_extra=widget_hint("tool"),
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The action's parameters; strings may reference data, e.g. {{trigger.data.email}}.",
+        json_schema_extra={**template_hint(), "x-widget": "tool-params"},
+    )
+    credential_id: UUID | None = Field(
+        default=None,
+        strict=False,  # arrives as a JSON string
+        description="The connected account to act as; its secret never appears in the definition.",
+        json_schema_extra=widget_hint("credential"),
+    )
+    timeout_seconds: int = Field(default=30, ge=1, le=300, description="Give up (and take the error path) after this.")
+
+
+NODE_TYPE = NodeType(
+    type="action",
+    subtype="tool",
+    display_name="Tool action",
+    description="Call an integration's action, such as sending a Slack message or an HTTP request.",
+    category="Actions",
+    icon="wrench",
+    config_model=ToolConfig,
+    static_outputs=(OUTPUT, ERROR_OUTPUT),
+    has_side_effects=True,
+)
