@@ -18,6 +18,7 @@ from agentflow.models.orgs import (
     TeamMembership,
     User,
 )
+from agentflow.models.providers import ProviderCredential
 
 __all__ = [
     "Agent",
@@ -39,6 +40,7 @@ __all__ = [
     "OrgMembership",
     "Organization",
     "OutboxEmail",
+    "ProviderCredential",
     "RefreshToken",
     "Role",
     "Subscription",
