@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class ConfigurationError(RuntimeError):
@@ -31,7 +31,11 @@ class Settings(BaseSettings):
     migration_database_url: str | None = None
     # Name of the least-privileged role the migrations grant table access to.
     db_app_role: str = "agentflow_app"
-    db_pool_size: int = 10
+    # Connections kept open per process. SQLAlchemy closes an overflow connection as soon as it is
+    # returned, so with more requests in a transaction at once than this, every request past it
+    # opens a new connection (SCRAM auth ~3.5 ms of CPU + a backend fork): bench/api_bench.py
+    # measured ~40 new connections/s at 16 concurrent requests with 10 here.
+    db_pool_size: int = 20
     db_max_overflow: int = 10
 
     redis_url: str | None = None
@@ -43,6 +47,29 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_days: int = 7
     invitation_ttl_hours: int = 72
+
+    # Credential vault (spec §8.3). "local": data keys wrapped by vault_master_key (32 random bytes,
+    # base64url); "aws-kms": wrapped by the AWS KMS key vault_aws_kms_key_id.
+    vault_kms: Literal["local", "aws-kms"] = "local"
+    # Earlier master keys: they still open envelopes until `agentflow vault rotate` has re-wrapped
+    # everything under vault_master_key. Comma-separated in the environment.
+    vault_previous_master_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    vault_aws_kms_key_id: str | None = None
+    vault_aws_region: str | None = None
+    # A KMS-compatible endpoint instead of AWS's own (VPC endpoint, LocalStack, moto in tests).
+    vault_aws_endpoint_url: str | None = None
+
+    # Platform LLM keys: used for an org that has not brought its own key for that provider.
+    # The base URLs point the official SDKs at a proxy or gateway (or a local test server).
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    google_api_key: SecretStr | None = None
+    google_base_url: str | None = None
+    # Hosts that outbound calls to user-supplied URLs may reach even though they resolve to
+    # private or loopback addresses (self-hosted Ollama/vLLM on the same network).
+    egress_allowed_hosts: list[str] = Field(default_factory=list)
 
     public_url: str = "http://localhost:8000"
     max_body_bytes: int = 1_048_576
@@ -68,6 +95,15 @@ class Settings(BaseSettings):
 
     cors_origins: list[str] = Field(default_factory=list)
 
+    @field_validator("vault_previous_master_keys", mode="before")
+    @classmethod
+    def _split_previous_master_keys(cls, value: Any) -> Any:
+        # Comma-separated only (base64url has no commas): a JSON parse error would make pydantic
+        # echo the raw value, keys included, in its error message.
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     @property
     def cookie_secure(self) -> bool:
         return self.public_url.startswith("https://")
@@ -81,13 +117,18 @@ class Settings(BaseSettings):
 
     def check_ready(self) -> None:
         """Fail closed: refuse to start a server process with missing or weak configuration."""
+        vault_key = (
+            ("AGENTFLOW_VAULT_AWS_KMS_KEY_ID", self.vault_aws_kms_key_id)
+            if self.vault_kms == "aws-kms"
+            else ("AGENTFLOW_VAULT_MASTER_KEY", self.vault_master_key)
+        )
         missing = [
             name
             for name, value in (
                 ("AGENTFLOW_DATABASE_URL", self.database_url),
                 ("AGENTFLOW_REDIS_URL", self.redis_url),
                 ("AGENTFLOW_JWT_SECRET", self.jwt_secret),
-                ("AGENTFLOW_VAULT_MASTER_KEY", self.vault_master_key),
+                vault_key,
             )
             if not value
         ]

@@ -14,6 +14,7 @@ from celery.signals import setup_logging
 from kombu import Queue
 
 from agentflow.kit.logging import configure_logging
+from agentflow.kit.redaction import register_settings_secrets
 from agentflow.settings import Settings, get_settings
 
 DEFAULT_QUEUE = "default"
@@ -69,6 +70,7 @@ celery_app = create_celery(get_settings())
 def _configure_worker_logging(**_: Any) -> None:
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
+    register_settings_secrets(settings)  # never let a configured secret reach a log line
 
 
 # A receiver on this signal stops Celery from installing its own log handlers, so the worker and

@@ -20,10 +20,12 @@ from fastapi import FastAPI
 
 from agentflow.app import create_app
 from agentflow.settings import Settings
+from tests.engine.graphs import chat, minimal
 
 API = "/api/v1"
 PASSWORD = "correct horse battery"
 CLIENT_IP = "203.0.113.7"
+CLOSED_PORT_URL = "http://127.0.0.1:9"  # the discard port: nothing listens there
 
 
 def settings_for(env: dict[str, str], **overrides: Any) -> Settings:
@@ -41,6 +43,11 @@ def settings_for(env: dict[str, str], **overrides: Any) -> Settings:
         "rate_limit_auth_account": "1000000/minute",
         "log_level": "WARNING",
         "db_pool_size": 5,
+        # Checking a stored LLM key calls its provider: in tests those calls go to a closed local
+        # port and fail at once (the key is kept, unverified), never to the real services.
+        "openai_base_url": CLOSED_PORT_URL,
+        "anthropic_base_url": CLOSED_PORT_URL,
+        "google_base_url": CLOSED_PORT_URL,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -216,6 +223,44 @@ async def make_org_world(client: httpx.AsyncClient) -> OrgWorld:
     viewer = await add_member(client, owner, "viewer")
     key = await create_api_key(client, owner, scopes=list(ALL_SCOPES))
     return OrgWorld(owner=owner, admin=admin, editor=editor, viewer=viewer, api_key=key["key"], api_key_id=key["id"])
+
+
+async def create_agent(
+    client: httpx.AsyncClient, account: Account, *, published: bool = True, **body: Any
+) -> dict[str, Any]:
+    """An agent with a valid draft (a manual trigger and one chat node), made by `account`; with
+    `published`, that draft is also version 1. Returns the agent as GET /agents/{id} shows it."""
+    response = await client.post(
+        f"{API}/agents",
+        headers=account.headers,
+        json={"name": unique("agent"), "definition": minimal(chat("greet")), **body},
+    )
+    assert response.status_code == 201, response.text
+    agent: dict[str, Any] = response.json()
+    if published:
+        version = await client.post(
+            f"{API}/agents/{agent['id']}/publish", headers=account.headers, json={"change_message": "first"}
+        )
+        assert version.status_code == 201, version.text
+        assert version.json()["version"] == 1
+        agent = (await client.get(f"{API}/agents/{agent['id']}", headers=account.headers)).json()
+    return agent
+
+
+async def create_template(
+    client: httpx.AsyncClient, account: Account, *, visibility: str = "org", **body: Any
+) -> dict[str, Any]:
+    """A template published by `account` from version 1 of a fresh agent; private to the
+    account's org unless `visibility="public"`."""
+    agent = await create_agent(client, account)
+    response = await client.post(
+        f"{API}/templates",
+        headers=account.headers,
+        json={"agent_id": agent["id"], "name": unique("template"), "visibility": visibility, **body},
+    )
+    assert response.status_code == 201, response.text
+    template: dict[str, Any] = response.json()
+    return template
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ at collection time.
 from __future__ import annotations
 
 import functools
+import random
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -75,9 +76,32 @@ def route_id(key: RouteKey) -> str:
     return f"{key[0]} {key[1]}"
 
 
-def with_random_ids(template: str) -> str:
-    """The path template with a fresh random UUID in every path parameter."""
-    return PATH_PARAM.sub(lambda _: str(uuid.uuid4()), template)
+def path_param_types(route: RouteContext) -> dict[str, Any]:
+    """Path parameter name -> its declared type (`uuid.UUID` for ids, `int` for version numbers,
+    `str` for names such as an LLM provider's)."""
+    return {param.name: param.field_info.annotation for param in route.dependant.path_params}
+
+
+# A name no route knows, shaped like the ones they do (lowercase letters: `openai`, `anthropic`).
+UNKNOWN_NAME = "nope"
+
+
+def random_path_value(kind: Any) -> str:
+    """A valid value of that type that names nothing: a fresh UUID, a number no test reaches, or
+    for a name (`str`) one no route knows."""
+    if kind is int:
+        return str(random.randint(100_000, 999_999))
+    if kind is str:
+        return UNKNOWN_NAME
+    return str(uuid.uuid4())
+
+
+def with_random_ids(template: str, route: RouteContext | None = None) -> str:
+    """The path template with a fresh random value in every path parameter: a UUID, or for the
+    `int` and `str` parameters of `route` (a version number, a provider's name) a number or a name
+    that names nothing."""
+    kinds = path_param_types(route) if route is not None else {}
+    return PATH_PARAM.sub(lambda m: random_path_value(kinds.get(m.group(1), uuid.UUID)), template)
 
 
 def dependency_calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:

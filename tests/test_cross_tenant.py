@@ -3,6 +3,14 @@
 The routes are read from the app, so a route added later is covered automatically. If it takes
 a path parameter or a body this module does not know yet, the test fails and says what to add to
 `FOREIGN_RESOURCE_FACTORIES` or `REQUEST_BODIES`.
+
+Public templates (official ones included) are shared with every org on purpose; the foreign
+template used here is a private one of org B.
+
+Some path parameters are names, not ids: `/org/providers/{provider}` names an LLM provider, and
+every org has its own key slot behind the same name. Such routes (`NAME_PARAMS`) are walked by
+`test_a_provider_name_reaches_only_the_callers_own_key`, where each must have an entry in
+`NAMED_ROUTE_CHECKS` saying what org A's call must (not) see or do to org B's key.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -24,21 +33,30 @@ from tests.api_fixtures import (
     OrgWorld,
     add_member,
     assert_error,
+    create_agent,
     create_api_key,
+    create_template,
     make_org_world,
+    signup,
     unique,
 )
+from tests.engine.graphs import chat, minimal
 from tests.routes import (
     PATH_PARAM,
     collection_time_app,
     dependency_calls,
     protected_routes,
     route_id,
+    routes_by_key,
     with_random_ids,
 )
 
 _ROUTES = sorted(protected_routes(collection_time_app()))
-ROUTES_WITH_IDS = [key for key in _ROUTES if PATH_PARAM.search(key[1])]
+# Path parameters naming something each org has its own of (an LLM provider's key slot), rather
+# than a row that belongs to one org: see `test_a_provider_name_reaches_only_the_callers_own_key`.
+NAME_PARAMS = frozenset({"provider"})
+ROUTES_WITH_NAMES = [key for key in _ROUTES if NAME_PARAMS & set(PATH_PARAM.findall(key[1]))]
+ROUTES_WITH_IDS = [key for key in _ROUTES if PATH_PARAM.search(key[1]) and key not in ROUTES_WITH_NAMES]
 LIST_ROUTES = [key for key in _ROUTES if key[0] == "GET" and not PATH_PARAM.search(key[1])]
 
 
@@ -62,6 +80,10 @@ async def other_world(module_client: httpx.AsyncClient) -> OrgWorld:
     b = await make_org_world(module_client)
     org = (await module_client.get(f"{API}/org", headers=b.owner.headers)).json()
     pending = await _invite(module_client, b, f"{unique('b-pending')}@example.com")
+    agent = await create_agent(module_client, b.owner, description=unique("b-agent-description"))
+    template = await create_template(module_client, b.owner, description=unique("b-template-description"))
+    b.extra["agent"], b.extra["template"] = agent, template
+    b.extra["provider_key"] = await _store_provider_key(module_client, b.owner.headers, B_PROVIDER_KEY)
     keys = (await module_client.get(f"{API}/org/api-keys", headers=b.owner.headers)).json()["items"]
     people = [b.owner, b.admin, b.editor, b.viewer]
     b.extra["needles"] = [
@@ -75,8 +97,31 @@ async def other_world(module_client: httpx.AsyncClient) -> OrgWorld:
         *(k["prefix"] for k in keys),
         pending["id"],
         pending["email"],
+        agent["id"],
+        agent["name"],
+        agent["description"],
+        template["id"],
+        template["name"],
+        template["description"],
+        b.extra["provider_key"]["key_hint"],
     ]
+    # Never shown even to org B, so no control can find it; it must not appear anywhere either.
+    b.extra["secrets"] = [B_PROVIDER_KEY]
     return b
+
+
+# Org B's OpenAI key: its last four characters (the hint "…ORGB") show in B's answers only.
+B_PROVIDER_KEY = f"sk-org-b-{uuid.uuid4().hex}-ORGB"
+A_PROVIDER_KEY = f"sk-org-a-{uuid.uuid4().hex}-ORGA"
+
+
+async def _store_provider_key(client: httpx.AsyncClient, headers: dict[str, str], api_key: str) -> dict[str, Any]:
+    """Store `api_key` as the org's OpenAI key; returns the provider's status as the org sees it."""
+    response = await client.put(f"{API}/org/providers/openai", headers=headers, json={"api_key": api_key})
+    assert response.status_code == 200, response.text
+    status: dict[str, Any] = response.json()
+    assert status["source"] == "org" and status["key_hint"] == f"…{api_key[-4:]}", status
+    return status
 
 
 async def _invite(client: httpx.AsyncClient, org: OrgWorld, email: str) -> dict[str, Any]:
@@ -135,23 +180,104 @@ async def _invitation(client: httpx.AsyncClient, org: OrgWorld) -> Resource:
     return Resource(invitation["id"], [invitation["email"]], check_unchanged)
 
 
+async def _agent_state(client: httpx.AsyncClient, org: OrgWorld, agent_id: str) -> dict[str, Any]:
+    """The agent, its draft and its versions, as its own org sees them."""
+    state = {}
+    for part in ("", "/draft", "/versions"):
+        response = await client.get(f"{API}/agents/{agent_id}{part}", headers=org.owner.headers)
+        assert response.status_code == 200, response.text
+        state[part] = response.json()
+    return state
+
+
+async def _agent(client: httpx.AsyncClient, org: OrgWorld) -> Resource:
+    """A fresh agent with version 1 published (so version routes and restore have one)."""
+    agent = await create_agent(client, org.owner, description=unique("agent-description"))
+    before = await _agent_state(client, org, agent["id"])
+
+    async def check_unchanged() -> None:
+        assert await _agent_state(client, org, agent["id"]) == before, f"agent {agent['id']} changed"
+
+    return Resource(agent["id"], [agent["name"], agent["description"]], check_unchanged)
+
+
+async def _version(client: httpx.AsyncClient, org: OrgWorld) -> Resource:
+    """A version number is no resource of its own: version 1 of the agent made by `_agent`."""
+
+    async def check_unchanged() -> None:
+        return None  # the agent's check covers its versions
+
+    return Resource("1", [], check_unchanged)
+
+
+async def _template(client: httpx.AsyncClient, org: OrgWorld) -> Resource:
+    """A fresh private template (public ones are visible to every org on purpose)."""
+    template = await create_template(client, org.owner, description=unique("template-description"))
+    assert template["is_public"] is False
+
+    async def check_unchanged() -> None:
+        response = await client.get(f"{API}/templates/{template['id']}", headers=org.owner.headers)
+        assert response.status_code == 200, response.text
+        assert response.json() == template, f"template {template['id']} changed"  # install_count included
+
+    return Resource(template["id"], [template["name"], template["description"]], check_unchanged)
+
+
 # Path parameter name -> a factory creating a fresh resource of that kind in the given org.
 FOREIGN_RESOURCE_FACTORIES: dict[str, Callable[[httpx.AsyncClient, OrgWorld], Awaitable[Resource]]] = {
     "member_id": _member,
     "key_id": _api_key,
     "invitation_id": _invitation,
+    "agent_id": _agent,
+    "version": _version,
+    "template_id": _template,
 }
 
+# A body that depends on the resource's current state, built as its own org would send it.
+BodyFactory = Callable[[httpx.AsyncClient, OrgWorld, list[Resource]], Awaitable[dict[str, Any]]]
+
+
+async def _draft_body(client: httpx.AsyncClient, org: OrgWorld, resources: list[Resource]) -> dict[str, Any]:
+    """A new draft sent with the draft's current revision, so only tenancy can refuse it."""
+    draft = await client.get(f"{API}/agents/{resources[0].id}/draft", headers=org.owner.headers)
+    assert draft.status_code == 200, draft.text
+    return {"definition": minimal(chat("hijacked", "Hijacked")), "revision": draft.json()["revision"]}
+
+
 # (method, path template) -> a valid body; one that would visibly change the resource if applied.
-REQUEST_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+REQUEST_BODIES: dict[tuple[str, str], dict[str, Any] | BodyFactory] = {
     ("PUT", f"{API}/org/members/{{member_id}}/role"): {"role": "admin"},
+    ("PUT", f"{API}/agents/{{agent_id}}"): {"name": "Hijacked", "description": "Hijacked"},
+    ("PUT", f"{API}/agents/{{agent_id}}/status"): {"status": "paused"},
+    ("PUT", f"{API}/agents/{{agent_id}}/draft"): _draft_body,
+    ("POST", f"{API}/agents/{{agent_id}}/validate"): {"definition": minimal(chat("greet"))},
+    ("POST", f"{API}/agents/{{agent_id}}/publish"): {"change_message": "Hijacked"},
+    ("POST", f"{API}/templates/{{template_id}}/install"): {"name": "Hijacked"},
+    ("PUT", f"{API}/org/providers/{{provider}}"): {"api_key": A_PROVIDER_KEY},
 }
+
+# (method, path template) -> query parameters: the required ones, and ones reaching more data.
+QUERY_PARAMS: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", f"{API}/agents/{{agent_id}}/diff"): {"from": "1", "to": "draft"},
+    ("GET", f"{API}/agents/{{agent_id}}/export"): {"format": "json", "version": "1"},
+}
+
+
+def query_string(app: FastAPI, key: tuple[str, str]) -> str:
+    query = protected_routes(app)[key].dependant.query_params
+    required = [q.alias or q.name for q in query if q.field_info.is_required()]
+    params = QUERY_PARAMS.get(key, {})
+    missing = [name for name in required if name not in params]
+    if missing:
+        pytest.fail(f"{route_id(key)} requires query parameters {missing}: add them to QUERY_PARAMS")
+    return f"?{urlencode(params)}" if params else ""
 
 
 async def build_request(
     app: FastAPI, client: httpx.AsyncClient, org: OrgWorld, key: tuple[str, str]
 ) -> tuple[str, dict[str, Any] | None, list[Resource]]:
-    """The route's path with fresh resources of `org` in its parameters, and a valid body."""
+    """The route's path with fresh resources of `org` in its parameters (and query parameters
+    from QUERY_PARAMS), and a valid body."""
     template = key[1]
     path, resources = template, []
     for name in PATH_PARAM.findall(template):
@@ -163,13 +289,15 @@ async def build_request(
         resource = await FOREIGN_RESOURCE_FACTORIES[name](client, org)
         resources.append(resource)
         path = path.replace(f"{{{name}}}", resource.id)
+    path += query_string(app, key)
     body = None
     if protected_routes(app)[key].body_field is not None:
         if key not in REQUEST_BODIES:
             pytest.fail(
                 f"{route_id(key)} takes a body: add a valid one to REQUEST_BODIES in tests/test_cross_tenant.py"
             )
-        body = REQUEST_BODIES[key]
+        entry = REQUEST_BODIES[key]
+        body = entry if isinstance(entry, dict) else await entry(client, org, resources)
     return path, body, resources
 
 
@@ -196,11 +324,15 @@ async def test_another_orgs_ids_answer_like_unknown_ids(
     key_may_call = permission is not None and scopes_allow(frozenset(ALL_SCOPES), permission)
     expected = 404 if credential == "owner" or key_may_call else 403
 
-    unknown = await module_client.request(method, with_random_ids(template), headers=headers, json=body)
+    unknown_path = with_random_ids(template, routes_by_key(app)[key]) + query_string(app, key)
+    unknown = await module_client.request(method, unknown_path, headers=headers, json=body)
     unknown_error = assert_error(unknown, expected)
     response = await module_client.request(method, path, headers=headers, json=body)
     assert_error(response, expected, unknown_error["code"])
-    assert_no_leak(response, [*other_world.extra["needles"], *(n for r in foreign for n in r.needles)])
+    assert_no_leak(
+        response,
+        [*other_world.extra["needles"], *other_world.extra["secrets"], *(n for r in foreign for n in r.needles)],
+    )
     for resource in foreign:
         await resource.check_unchanged()
 
@@ -214,6 +346,147 @@ async def test_the_same_call_on_own_ids_succeeds(
     path, body, _ = await build_request(app, module_client, module_world, key)
     response = await module_client.request(method, path, headers=module_world.owner.headers, json=body)
     assert 200 <= response.status_code < 300, f"{route_id(key)}: {response.status_code} {response.text[:500]}"
+
+
+# -- (a') names: every org has its own key slot behind the same provider name ---------------------
+
+# Name parameter -> the value used in calls (org B stored a key under it).
+NAME_VALUES: dict[str, str] = {"provider": "openai"}
+
+
+async def _fresh_org_a(client: httpx.AsyncClient) -> OrgWorld:
+    """A fresh org A (its owner and an every-scope key), so a call storing A's own key leaves no
+    trace in the next test's org A."""
+    owner = await signup(client, name="Owner A")
+    key = await create_api_key(client, owner, scopes=list(ALL_SCOPES))
+    return OrgWorld(owner=owner, admin=owner, editor=owner, viewer=owner, api_key=key["key"], api_key_id=key["id"])
+
+
+async def _provider_status(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
+    response = await client.get(f"{API}/org/providers/openai", headers=headers)
+    assert response.status_code == 200, response.text
+    status: dict[str, Any] = response.json()
+    return status
+
+
+def assert_no_org_key(status: dict[str, Any]) -> None:
+    """A provider as an org that stored no key for it sees it: nothing of anyone's key."""
+    assert status["source"] != "org", status
+    for field in ("key_hint", "base_url", "verified_at", "last_error", "updated_at"):
+        assert status[field] is None, status
+
+
+async def _sees_no_key(client: httpx.AsyncClient, a: OrgWorld, response: httpx.Response) -> None:
+    assert response.status_code == 200, response.text
+    assert_no_org_key(response.json())
+
+
+async def _stores_only_its_own_key(client: httpx.AsyncClient, a: OrgWorld, response: httpx.Response) -> None:
+    assert response.status_code == 200, response.text
+    assert response.json()["source"] == "org"
+    assert response.json()["key_hint"] == f"…{A_PROVIDER_KEY[-4:]}", response.text
+    assert (await _provider_status(client, a.owner.headers))["key_hint"] == f"…{A_PROVIDER_KEY[-4:]}"
+
+
+async def _finds_no_key_to_delete(client: httpx.AsyncClient, a: OrgWorld, response: httpx.Response) -> None:
+    assert_error(response, 404, "PROVIDER_KEY_NOT_FOUND")
+    assert_no_org_key(await _provider_status(client, a.owner.headers))
+
+
+# (method, path template) -> what org A's own call must have answered (and done in org A).
+NAMED_ROUTE_CHECKS: dict[tuple[str, str], Callable[[httpx.AsyncClient, OrgWorld, httpx.Response], Awaitable[None]]] = {
+    ("GET", f"{API}/org/providers/{{provider}}"): _sees_no_key,
+    ("PUT", f"{API}/org/providers/{{provider}}"): _stores_only_its_own_key,
+    ("DELETE", f"{API}/org/providers/{{provider}}"): _finds_no_key_to_delete,
+}
+
+
+def named_path(key: tuple[str, str]) -> str:
+    path = key[1]
+    for name in PATH_PARAM.findall(path):
+        if name not in NAME_VALUES:
+            pytest.fail(f"{route_id(key)}: add a value for path parameter '{name}' to NAME_VALUES")
+        path = path.replace(f"{{{name}}}", NAME_VALUES[name])
+    return path
+
+
+def named_body(app: FastAPI, key: tuple[str, str]) -> dict[str, Any] | None:
+    if protected_routes(app)[key].body_field is None:
+        return None
+    entry = REQUEST_BODIES.get(key)
+    if not isinstance(entry, dict):
+        pytest.fail(f"{route_id(key)} takes a body: add a valid one to REQUEST_BODIES in tests/test_cross_tenant.py")
+    return entry
+
+
+async def assert_b_key_unchanged(client: httpx.AsyncClient, b: OrgWorld) -> None:
+    assert await _provider_status(client, b.owner.headers) == b.extra["provider_key"], "org B's key changed"
+    models = await client.get(f"{API}/models", headers=b.owner.headers)
+    assert models.status_code == 200, models.text
+    assert all(m["available"] for m in models.json()["models"] if m["provider"] == "openai"), "org B lost its key"
+
+
+@pytest.mark.parametrize("credential", ["owner", "api_key"])
+@pytest.mark.parametrize("key", ROUTES_WITH_NAMES, ids=route_id)
+async def test_a_provider_name_reaches_only_the_callers_own_key(
+    app: FastAPI, module_client: httpx.AsyncClient, other_world: OrgWorld, key: tuple[str, str], credential: str
+) -> None:
+    """Org B stored an OpenAI key; org A, which stored none, calls the same provider's routes: A
+    sees no key, deletes none (404 PROVIDER_KEY_NOT_FOUND), stores only its own, and B's key and
+    its hint stay where they were, unseen."""
+    if key not in NAMED_ROUTE_CHECKS:
+        pytest.fail(f"{route_id(key)} takes a name: add what org A's call must answer to NAMED_ROUTE_CHECKS")
+    method, _ = key
+    a = await _fresh_org_a(module_client)
+    headers = a.owner.headers if credential == "owner" else {"X-API-Key": a.api_key}
+    response = await module_client.request(method, named_path(key), headers=headers, json=named_body(app, key))
+
+    permission = required_permission(protected_routes(app)[key])
+    key_may_call = permission is not None and scopes_allow(frozenset(ALL_SCOPES), permission)
+    if credential == "owner" or key_may_call:
+        await NAMED_ROUTE_CHECKS[key](module_client, a, response)
+    else:
+        assert_error(response, 403, "FORBIDDEN")
+        assert_no_org_key(await _provider_status(module_client, a.owner.headers))
+    assert_no_leak(response, [*other_world.extra["needles"], *other_world.extra["secrets"]])
+    await assert_b_key_unchanged(module_client, other_world)
+
+
+@pytest.mark.parametrize("key", ROUTES_WITH_NAMES, ids=route_id)
+async def test_the_same_call_on_own_names_succeeds(
+    app: FastAPI, module_client: httpx.AsyncClient, key: tuple[str, str]
+) -> None:
+    """Control: an org that stored its own key gets a 2xx from the same call, so the answers above
+    come from tenancy, not from a bad request."""
+    method, _ = key
+    org = await _fresh_org_a(module_client)
+    await _store_provider_key(module_client, org.owner.headers, f"sk-own-{uuid.uuid4().hex}")
+    response = await module_client.request(
+        method, named_path(key), headers=org.owner.headers, json=named_body(app, key)
+    )
+    assert 200 <= response.status_code < 300, f"{route_id(key)}: {response.status_code} {response.text[:500]}"
+
+
+async def test_another_orgs_provider_key_is_not_the_callers(
+    module_client: httpx.AsyncClient, other_world: OrgWorld
+) -> None:
+    """Org B's key neither shows in org A's provider list nor makes a model usable for org A
+    (calls would otherwise run, and bill, on B's key)."""
+    a = await _fresh_org_a(module_client)
+    listed = await module_client.get(f"{API}/org/providers", headers=a.owner.headers)
+    assert listed.status_code == 200, listed.text
+    for status in listed.json():
+        assert_no_org_key(status)
+    models = await module_client.get(f"{API}/models", headers={"X-API-Key": a.api_key})
+    assert models.status_code == 200, models.text
+    openai_models = [m for m in models.json()["models"] if m["provider"] == "openai"]
+    assert openai_models and not any(m["available"] for m in openai_models), openai_models
+    for response in (listed, models):
+        assert_no_leak(response, [*other_world.extra["needles"], *other_world.extra["secrets"]])
+    # Control: org B sees its own key in both.
+    b_listed = await module_client.get(f"{API}/org/providers", headers=other_world.owner.headers)
+    assert {p["provider"]: p["source"] for p in b_listed.json()}["openai"] == "org"
+    await assert_b_key_unchanged(module_client, other_world)
 
 
 # -- (b) lists never show the other org --------------------------------------------------------------
@@ -234,7 +507,7 @@ async def test_lists_never_show_another_org(
     assert response.status_code < 500, response.text
     if credential == "owner":
         assert response.status_code == 200, f"{route_id(key)}: {response.status_code} {response.text[:300]}"
-    assert_no_leak(response, other_world.extra["needles"])
+    assert_no_leak(response, [*other_world.extra["needles"], *other_world.extra["secrets"]])
 
 
 async def test_org_b_strings_are_visible_to_org_b(module_client: httpx.AsyncClient, other_world: OrgWorld) -> None:
@@ -246,6 +519,8 @@ async def test_org_b_strings_are_visible_to_org_b(module_client: httpx.AsyncClie
         seen += response.text.lower()
     missing = [n for n in other_world.extra["needles"] if n.lower() not in seen]
     assert not missing, f"org B's own lists do not show {missing}"
+    shown = [s for s in other_world.extra["secrets"] if s.lower() in seen]
+    assert not shown, f"org B's lists show its write-only secrets {shown}"
 
 
 # -- ids in query strings and bodies ---------------------------------------------------------------
@@ -263,6 +538,8 @@ async def test_audit_filters_with_another_orgs_ids_find_nothing(
         {"actor_id": b_owner.user_id},
         {"resource_id": other_world.org_id},
         {"resource_id": str(other_world.viewer.member_id)},
+        {"resource_id": other_world.extra["agent"]["id"]},
+        {"resource_id": other_world.extra["template"]["id"]},
     ):
         response = await module_client.get(f"{API}/org/audit-logs", headers=module_world.owner.headers, params=params)
         assert response.status_code == 200, response.text
@@ -280,6 +557,42 @@ async def test_another_orgs_cursor_pages_only_own_rows(
     )
     assert response.status_code < 500, response.text
     assert_no_leak(response, other_world.extra["needles"])
+
+
+@pytest.mark.parametrize("path", [f"{API}/agents", f"{API}/templates"])
+async def test_another_orgs_cursor_pages_only_own_agents_and_templates(
+    module_client: httpx.AsyncClient, module_world: OrgWorld, other_world: OrgWorld, path: str
+) -> None:
+    # Org B has two agents (one behind its template) and sees its template beside the public ones.
+    b_page = await module_client.get(path, headers=other_world.owner.headers, params={"limit": 1})
+    cursor = b_page.json()["next_cursor"]
+    assert cursor, b_page.text
+    response = await module_client.get(
+        path, headers=module_world.owner.headers, params={"cursor": cursor, "limit": 100}
+    )
+    assert response.status_code == 200, response.text
+    assert_no_leak(response, other_world.extra["needles"])
+
+
+async def test_a_template_cannot_be_made_from_another_orgs_agent(
+    module_client: httpx.AsyncClient, module_world: OrgWorld, other_world: OrgWorld
+) -> None:
+    """Ids in bodies are looked up in the caller's org: another org's agent is an unknown agent."""
+    foreign = await _agent(module_client, other_world)
+    answers = []
+    for agent_id in (foreign.id, str(uuid.uuid4())):
+        for headers in (module_world.owner.headers, {"X-API-Key": module_world.api_key}):
+            response = await module_client.post(
+                f"{API}/templates", headers=headers, json={"agent_id": agent_id, "version": 1, "name": "Stolen"}
+            )
+            answers.append(assert_error(response, 404, "AGENT_NOT_FOUND")["message"])
+            assert_no_leak(response, [*other_world.extra["needles"], *foreign.needles])
+    assert len(set(answers)) == 1
+    await foreign.check_unchanged()
+    mine = await module_client.get(
+        f"{API}/templates", headers=module_world.owner.headers, params={"mine": "true", "q": "Stolen"}
+    )
+    assert mine.json()["items"] == []
 
 
 async def test_switching_to_another_org_is_refused_like_an_unknown_org(

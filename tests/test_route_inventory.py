@@ -106,7 +106,7 @@ def test_inventory_helper_sees_authentication_through_nested_dependencies(app: F
 async def test_protected_routes_answer_401_without_credentials(app: FastAPI, key: tuple[str, str]) -> None:
     method, path = key
     async with client_for(app) as anonymous:
-        response = await anonymous.request(method, with_random_ids(path))
+        response = await anonymous.request(method, with_random_ids(path, api_route(app, method, path)))
     assert_error(response, 401, "AUTH_REQUIRED")
     assert response.headers.get("www-authenticate") == "Bearer"
 

@@ -58,11 +58,7 @@ async def test_queries_without_tenant_context_see_zero_rows(client: httpx.AsyncC
     await create_api_key(client, owner)
     with psycopg.connect(stack.owner_url) as conn:
         tables = [t for t in _tables_with_org_id(conn) if t != "agent_templates"]
-        populated = {
-            t
-            for t in tables
-            if conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] > 0
-        }
+        populated = {t for t in tables if conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] > 0}
     assert {"org_memberships", "api_keys", "audit_logs", "invitations", "outbox_emails"} <= populated
     with psycopg.connect(stack.app_url, autocommit=True) as conn:
         for table in [*tables, "organizations"]:

@@ -73,9 +73,9 @@ class _StopSignals:
 def up(
     host: Annotated[str, typer.Option(help="Interface the API listens on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port the API listens on.")] = 8000,
-    data_dir: Annotated[
-        Path, typer.Option(help="Where the embedded database, broker data and secrets live.")
-    ] = Path(".agentflow"),
+    data_dir: Annotated[Path, typer.Option(help="Where the embedded database, broker data and secrets live.")] = Path(
+        ".agentflow"
+    ),
     workers: Annotated[int, typer.Option("--workers", "-w", help="Celery worker concurrency.")] = 2,
 ) -> None:
     """Start AgentFlow: embedded PostgreSQL + Valkey (unless configured by URL), API, worker, beat."""
@@ -100,10 +100,10 @@ def up(
                 env["AGENTFLOW_JWT_SECRET"] = generated.jwt_secret
             if not settings.vault_master_key:
                 env["AGENTFLOW_VAULT_MASTER_KEY"] = generated.vault_master_key
-            from agentflow.kit.migrations import upgrade
+            from agentflow.provision import prepare_database
 
             with console.status("Applying database migrations…"):
-                upgrade(settings.owner_database_url, settings.db_app_role)
+                prepare_database(settings.owner_database_url, settings.db_app_role)
         else:
             stack = EmbeddedStack(data_dir, app_role=settings.db_app_role)
             with console.status(f"Starting embedded PostgreSQL and Valkey in {data_dir}…"):
@@ -214,7 +214,7 @@ def beat(
 @app.command()
 def migrate() -> None:
     """Apply the database migrations as the schema owner (AGENTFLOW_MIGRATION_DATABASE_URL)."""
-    from agentflow.kit.migrations import upgrade
+    from agentflow.provision import prepare_database
 
     get_settings.cache_clear()
     settings = get_settings()
@@ -222,8 +222,51 @@ def migrate() -> None:
         owner_url = settings.owner_database_url
     except ConfigurationError as exc:
         _fail(str(exc))
-    upgrade(owner_url, settings.db_app_role)
+    prepare_database(owner_url, settings.db_app_role)
     console.print("Database migrated to the latest revision.")
+
+
+vault_app = typer.Typer(help="Credential vault: master keys and key rotation.", no_args_is_help=True)
+app.add_typer(vault_app, name="vault")
+
+
+@vault_app.command("rotate")
+def vault_rotate(
+    batch_size: Annotated[int, typer.Option(min=1, help="Rows read per batch.")] = 200,
+) -> None:
+    """Re-wrap every stored secret's data key under the current master key (no downtime)."""
+    from rich.table import Table
+
+    from agentflow.kit.logging import configure_logging
+    from agentflow.kit.vault import vault_from_settings
+    from agentflow.kit.vault.rotation import rewrap_all
+
+    get_settings.cache_clear()
+    settings = get_settings()
+    # Rows that fail are reported as log lines (table and row id, never the envelope).
+    configure_logging(settings.log_level, json=settings.log_json)
+    try:
+        owner_url = settings.owner_database_url
+        vault = vault_from_settings(settings)
+    except ConfigurationError as exc:
+        _fail(str(exc))
+    with console.status("Re-wrapping data keys…"):
+        counts = rewrap_all(owner_url, vault, batch_size=batch_size)
+    table = Table("rows", "count", title=f"Vault key {vault.current_key_id}")
+    for name, count in counts.items():
+        table.add_row(name, str(count))
+    console.print(table)
+    if counts["failed"]:
+        _fail(f"{counts['failed']} secret(s) could not be re-wrapped (see the log); keep the old key configured.")
+
+
+@vault_app.command("generate-key")
+def vault_generate_key() -> None:
+    """Print a new random master key (32 bytes, base64url) for AGENTFLOW_VAULT_MASTER_KEY."""
+    from agentflow.kit.vault import generate_master_key
+
+    # Plain stdout, no Rich markup or wrapping, so it can be piped into a secret store.
+    typer.echo(generate_master_key())
 
 
 def main() -> None:

@@ -73,9 +73,9 @@ class EmbeddedStack:
             # Before the migrations: they create the role NOLOGIN only if it is missing.
             self.postgres.ensure_login_role(self.app_role, self.secrets.app_db_password)
             if migrate:
-                from agentflow.kit.migrations import upgrade
+                from agentflow.provision import prepare_database
 
-                upgrade(self.owner_url, self.app_role)
+                prepare_database(self.owner_url, self.app_role)
         except BaseException:
             self.stop()
             raise

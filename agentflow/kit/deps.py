@@ -1,4 +1,9 @@
-"""Request-scoped dependencies shared by every router: database session, Redis, settings."""
+"""Request-scoped dependencies shared by every router: database session, Redis, settings.
+
+Every dependency here is `async def` even when it awaits nothing: FastAPI runs a plain `def`
+dependency in the thread pool, and that hop (a thread wake-up plus an event-loop wake-up) costs
+more than the attribute lookups themselves (bench/api_bench.py).
+"""
 
 from __future__ import annotations
 
@@ -16,22 +21,22 @@ from agentflow.kit.ratelimit import RateLimiter
 from agentflow.settings import Settings
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def get_redis(request: Request) -> Redis:
+async def get_redis(request: Request) -> Redis:
     redis: Redis = request.app.state.redis
     return redis
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
+async def get_rate_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
 
@@ -43,7 +48,7 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def request_meta(request: Request) -> RequestMeta:
+async def request_meta(request: Request) -> RequestMeta:
     settings: Settings = request.app.state.settings
     ip = request.client.host if request.client else None
     if settings.trust_forwarded_for:

@@ -10,6 +10,8 @@ from typing import Any
 
 import orjson
 
+from agentflow.kit.redaction import RedactionFilter
+
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
@@ -27,7 +29,10 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value
-        if record.exc_info:
+        # exc_text first: RedactionFilter leaves the masked trace there.
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(entry, default=str).decode()
 
@@ -45,6 +50,9 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     else:
         handler.addFilter(_RequestIdFilter())
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+    # Last, so it sees the record as every other filter left it; on the handler, so records
+    # propagated from any logger pass through it.
+    handler.addFilter(RedactionFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -50,8 +50,19 @@ class Up:
         self.log = work_dir / f"up-{self.port}.log"
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "agentflow.cli", "up", "--port", str(self.port),
-                 "--data-dir", str(data_dir), "--workers", "1", *extra],
+                [
+                    sys.executable,
+                    "-m",
+                    "agentflow.cli",
+                    "up",
+                    "--port",
+                    str(self.port),
+                    "--data-dir",
+                    str(data_dir),
+                    "--workers",
+                    "1",
+                    *extra,
+                ],
                 cwd=work_dir,  # no stray .env from the repository
                 env={**_clean_env(), **(env or {})},
                 stdin=subprocess.DEVNULL,
@@ -199,11 +210,15 @@ def test_up_uses_the_servers_given_by_url(tmp_path: Path, ups: list[Up], stack: 
     data_dir = tmp_path / "data"
     # A Redis database of its own, so this worker never takes tasks queued by other tests.
     redis_url = stack.redis_url.rsplit("/", 1)[0] + "/7"
-    up = Up(data_dir, tmp_path, env={
-        "AGENTFLOW_DATABASE_URL": stack.app_url,
-        "AGENTFLOW_MIGRATION_DATABASE_URL": stack.owner_url,
-        "AGENTFLOW_REDIS_URL": redis_url,
-    })
+    up = Up(
+        data_dir,
+        tmp_path,
+        env={
+            "AGENTFLOW_DATABASE_URL": stack.app_url,
+            "AGENTFLOW_MIGRATION_DATABASE_URL": stack.owner_url,
+            "AGENTFLOW_REDIS_URL": redis_url,
+        },
+    )
     ups.append(up)
     up.wait_ready()
     assert not (data_dir / "postgres").exists()

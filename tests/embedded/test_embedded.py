@@ -46,8 +46,7 @@ def test_app_role_is_least_privileged(stack: EmbeddedStack) -> None:
         ).fetchone()
         assert row == (stack.app_role, False, False, False, False, True)
         owned = conn.execute(
-            "SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner"
-            " WHERE r.rolname = current_user"
+            "SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = current_user"
         ).fetchone()
         assert owned == (0,)
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
