@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, ValidationError
 
 from agentflow.engine.nodes.base import ERROR_OUTPUT, OUTPUT, NodeConfig, NodeType, template_hint, widget_hint
+from agentflow.engine.nodes.context import NodeError, NodeResult, NodeRun
+from agentflow.engine.tools import ToolContext
 
 ToolName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$", max_length=100)]
 
@@ -35,6 +37,30 @@ class ToolConfig(NodeConfig):
     timeout_seconds: int = Field(default=30, ge=1, le=300, description="Give up (and take the error path) after this.")
 
 
+async def run(config: ToolConfig, run: NodeRun) -> NodeResult:
+    tool = run.tools.get(config.tool)
+    if tool is None:
+        raise NodeError(f"unknown tool {config.tool!r}", code="UNKNOWN_TOOL")
+    raw_params = run.render(config.params, "config.params")
+    try:
+        params = tool.params_model.model_validate(raw_params)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise NodeError(
+            f"invalid parameters for {config.tool}: {where}: {first['msg']}", code="INVALID_PARAMS"
+        ) from None
+    context = ToolContext(
+        org_id=run.org_id,
+        execution_id=run.execution_id,
+        node_id=run.node_id,
+        credential_id=config.credential_id,
+        timeout_seconds=float(config.timeout_seconds),
+        egress_allowed_hosts=run.egress_allowed_hosts,
+    )
+    return NodeResult(output=await tool.run(params, context))
+
+
 NODE_TYPE = NodeType(
     type="action",
     subtype="tool",
@@ -43,6 +69,7 @@ NODE_TYPE = NodeType(
     category="Actions",
     icon="wrench",
     config_model=ToolConfig,
+    handler=run,
     static_outputs=(OUTPUT, ERROR_OUTPUT),
     has_side_effects=True,
 )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+from typing import Any, Literal
 
 from pydantic import Field
 
 from agentflow.engine.nodes.base import ERROR_OUTPUT, OUTPUT, NodeType, template_hint
+from agentflow.engine.nodes.context import NodeError, NodeResult, NodeRun
+from agentflow.engine.nodes.llm_call import call_model, model_result
 from agentflow.engine.nodes.llm_settings import MAX_PROMPT_LENGTH, LanguageModelSettings
 
 
@@ -29,6 +32,20 @@ class ChatConfig(LanguageModelSettings):
     )
 
 
+async def run(config: ChatConfig, run: NodeRun) -> NodeResult:
+    system = run.render_text(config.system_prompt, "config.system_prompt")
+    prompt = run.render_text(config.prompt, "config.prompt")
+    as_json = config.response_format == "json"
+    response = await call_model(run, config, system=system, user=prompt, response_format="json" if as_json else None)
+    output: dict[str, Any] = {"text": response.text}
+    if as_json:
+        try:
+            output["data"] = json.loads(response.text)
+        except ValueError:
+            raise NodeError("the model did not answer with valid JSON", code="INVALID_MODEL_OUTPUT") from None
+    return model_result(response, output)
+
+
 NODE_TYPE = NodeType(
     type="ai",
     subtype="chat",
@@ -37,5 +54,6 @@ NODE_TYPE = NodeType(
     category="AI",
     icon="sparkles",
     config_model=ChatConfig,
+    handler=run,
     static_outputs=(OUTPUT, ERROR_OUTPUT),
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from agentflow.engine.nodes.base import ERROR_OUTPUT, DynamicOutputs, NodeConfig, NodeType, template_hint
+from agentflow.engine.nodes.context import NodeError, NodeResult, NodeRun
+from agentflow.engine.nodes.llm_call import call_model, model_result
 from agentflow.engine.nodes.llm_settings import MAX_PROMPT_LENGTH, DeterministicLanguageModelSettings
 from agentflow.engine.spec import HandleId
 
@@ -49,6 +51,35 @@ class ClassifyConfig(DeterministicLanguageModelSettings):
         return categories
 
 
+async def run(config: ClassifyConfig, run: NodeRun) -> NodeResult:
+    text = run.render_text(config.input, "config.input")
+    listing = "\n".join(
+        f"- {category.key}" + (f": {category.description}" if category.description else "")
+        for category in config.categories
+    )
+    system = "Classify the user's text into exactly one of these categories and answer with its key only:\n" + listing
+    instructions = run.render_text(config.instructions, "config.instructions")
+    if instructions:
+        system += f"\n{instructions}"
+    response = await call_model(run, config, system=system, user=text)
+    category = pick_category(response.text, [category.key for category in config.categories])
+    if category is None:
+        raise NodeError(
+            f"the model answered {response.text[:100]!r}, which is none of the categories", code="NO_CATEGORY"
+        )
+    return model_result(response, {"category": category, "text": response.text}, handle=category)
+
+
+def pick_category(answer: str, keys: list[str]) -> str | None:
+    """The key the answer names: an exact match (ignoring case, quotes, punctuation), else the only key it mentions."""
+    cleaned = answer.strip().strip("\"'`.*:").strip().lower()
+    for key in keys:
+        if cleaned == key.lower():
+            return key
+    mentioned = [key for key in keys if key.lower() in answer.lower()]
+    return mentioned[0] if len(mentioned) == 1 else None
+
+
 NODE_TYPE = NodeType(
     type="ai",
     subtype="classify",
@@ -57,6 +88,7 @@ NODE_TYPE = NodeType(
     category="AI",
     icon="tags",
     config_model=ClassifyConfig,
+    handler=run,
     static_outputs=(ERROR_OUTPUT,),
     dynamic_outputs=DynamicOutputs(from_field="categories", key_field="key"),
 )

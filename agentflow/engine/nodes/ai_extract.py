@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from jsonschema import Draft202012Validator
 from pydantic import Field, field_validator
 
 from agentflow.engine.nodes.base import ERROR_OUTPUT, OUTPUT, NodeType, template_hint, widget_hint
+from agentflow.engine.nodes.context import NodeError, NodeResult, NodeRun
 from agentflow.engine.nodes.json_schema_documents import check_object_schema
+from agentflow.engine.nodes.llm_call import call_model, model_result
 from agentflow.engine.nodes.llm_settings import MAX_PROMPT_LENGTH, DeterministicLanguageModelSettings
 
 
@@ -35,6 +39,28 @@ class ExtractConfig(DeterministicLanguageModelSettings):
         return check_object_schema(schema)
 
 
+async def run(config: ExtractConfig, run: NodeRun) -> NodeResult:
+    text = run.render_text(config.input, "config.input")
+    system = "Extract the requested fields from the user's text as a JSON object matching the schema."
+    instructions = run.render_text(config.instructions, "config.instructions")
+    if instructions:
+        system += f"\n{instructions}"
+    response = await call_model(run, config, system=system, user=text, response_format=config.json_schema)
+    try:
+        data = json.loads(response.text)
+    except ValueError:
+        raise NodeError("the model did not answer with valid JSON", code="INVALID_MODEL_OUTPUT") from None
+    errors = sorted(Draft202012Validator(config.json_schema).iter_errors(data), key=lambda error: list(error.path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(part) for part in first.absolute_path)
+        raise NodeError(
+            f"the extracted data does not match the schema: {first.message}" + (f" (at /{where})" if where else ""),
+            code="SCHEMA_MISMATCH",
+        )
+    return model_result(response, {"data": data})
+
+
 NODE_TYPE = NodeType(
     type="ai",
     subtype="extract",
@@ -43,5 +69,6 @@ NODE_TYPE = NodeType(
     category="AI",
     icon="scan-text",
     config_model=ExtractConfig,
+    handler=run,
     static_outputs=(OUTPUT, ERROR_OUTPUT),
 )

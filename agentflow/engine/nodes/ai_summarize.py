@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field
 
 from agentflow.engine.nodes.base import ERROR_OUTPUT, OUTPUT, NodeType, template_hint
+from agentflow.engine.nodes.context import NodeResult, NodeRun
+from agentflow.engine.nodes.llm_call import call_model, model_result
 from agentflow.engine.nodes.llm_settings import MAX_PROMPT_LENGTH, LanguageModelSettings
 
 
@@ -30,6 +32,25 @@ class SummarizeConfig(LanguageModelSettings):
     )
 
 
+_STYLES = {
+    "brief": "Summarize the text in a few sentences.",
+    "detailed": "Write a thorough summary of the text.",
+    "bullets": "Summarize the text as a bulleted list.",
+}
+
+
+async def run(config: SummarizeConfig, run: NodeRun) -> NodeResult:
+    text = run.render_text(config.input, "config.input")
+    system = _STYLES[config.style]
+    if config.max_words:
+        system += f" Use at most {config.max_words} words."
+    instructions = run.render_text(config.instructions, "config.instructions")
+    if instructions:
+        system += f"\n{instructions}"
+    response = await call_model(run, config, system=system, user=text)
+    return model_result(response, {"text": response.text})
+
+
 NODE_TYPE = NodeType(
     type="ai",
     subtype="summarize",
@@ -38,5 +59,6 @@ NODE_TYPE = NodeType(
     category="AI",
     icon="file-text",
     config_model=SummarizeConfig,
+    handler=run,
     static_outputs=(OUTPUT, ERROR_OUTPUT),
 )

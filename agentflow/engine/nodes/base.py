@@ -2,7 +2,7 @@
 
 A node type's pydantic config model is the single source of truth for its settings: the catalog
 exports it as JSON Schema (the builder renders forms from it), validation runs it, and the handler
-(a later issue) receives the parsed, typed model.
+receives the parsed, typed model.
 
 Config models use two JSON Schema extensions for the builder:
 - `x-template: true` — the field is a `{{ … }}` template; offer variable autocomplete.
@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from agentflow.engine.nodes.context import NodeHandler
 
 Category = Literal["Triggers", "AI", "Actions", "Logic", "Human", "Knowledge", "Transform"]
 CATEGORIES: tuple[Category, ...] = ("Triggers", "AI", "Actions", "Logic", "Human", "Knowledge", "Transform")
@@ -100,8 +102,8 @@ class NodeType:
     dynamic_outputs: DynamicOutputs | None = None
     has_side_effects: bool = False
     """Running it changes the outside world (sends, writes, notifies) — matters for retries and test runs."""
-    handler: None = None
-    """Filled by the execution issue."""
+    handler: NodeHandler | None = None
+    """`async run(config, run: NodeRun) -> NodeResult` (see `nodes.context`); None: the engine cannot run it."""
 
     @property
     def key(self) -> str:

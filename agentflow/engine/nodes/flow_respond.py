@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 from pydantic import Field
 
 from agentflow.engine.nodes.base import NodeConfig, NodeType, template_hint
+from agentflow.engine.nodes.context import NodeResult, NodeRun
 
 
 class RespondConfig(NodeConfig):
@@ -26,6 +28,17 @@ class RespondConfig(NodeConfig):
     )
 
 
+async def run(config: RespondConfig, run: NodeRun) -> NodeResult:
+    body = run.render(config.body, "config.body")
+    content_type = config.content_type
+    if content_type == "auto":
+        content_type = "application/json" if isinstance(body, dict | list) else "text/plain"
+    if content_type == "text/plain" and not isinstance(body, str):
+        body = "" if body is None else json.dumps(body, ensure_ascii=False, default=str)
+    response = {"body": body, "status_code": config.status_code, "content_type": content_type}
+    return NodeResult(output=response, response=response)
+
+
 NODE_TYPE = NodeType(
     type="flow",
     subtype="respond",
@@ -34,4 +47,5 @@ NODE_TYPE = NodeType(
     category="Logic",
     icon="reply",
     config_model=RespondConfig,
+    handler=run,
 )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from langgraph.types import interrupt
 from pydantic import Field, field_validator
 
 from agentflow.engine.nodes.base import Handle, NodeConfig, NodeType, template_hint, widget_hint
+from agentflow.engine.nodes.context import NodeError, NodeResult, NodeRun
 
 APPROVER_ROLES = frozenset({"owner", "admin", "editor"})
 
@@ -53,6 +55,35 @@ def _is_email(text: str) -> bool:
     )
 
 
+DECISION_HANDLES = {"approve": "approved", "reject": "rejected", "timeout": "timed_out"}
+
+
+async def run(config: ApprovalConfig, run: NodeRun) -> NodeResult:
+    """Interrupts with the rendered message; `run_execution` reports `waiting_approval` and the
+    domain resumes it with {"decision": "approve"|"reject"|"timeout", "comment", "by"}."""
+    message = run.render_text(config.message, "config.message")
+    decision = interrupt(
+        {
+            "kind": "approval",
+            "node_id": run.node_id,
+            "step_id": str(run.step_id),
+            "message": message,
+            "approvers": list(config.approvers),
+            "expires_at": run.now() + config.timeout_hours * 3600,
+        }
+    )
+    if not isinstance(decision, dict) or decision.get("decision") not in DECISION_HANDLES:
+        raise NodeError("an approval is resumed with decision approve, reject or timeout", code="INVALID_DECISION")
+    choice = decision["decision"]
+    output = {
+        "decision": choice,
+        "comment": decision.get("comment"),
+        "by": decision.get("by"),
+        "message": message,
+    }
+    return NodeResult(output=output, handle=DECISION_HANDLES[choice])
+
+
 NODE_TYPE = NodeType(
     type="human",
     subtype="approval",
@@ -61,6 +92,7 @@ NODE_TYPE = NodeType(
     category="Human",
     icon="user-check",
     config_model=ApprovalConfig,
+    handler=run,
     static_outputs=(Handle("approved", "Approved"), Handle("rejected", "Rejected"), Handle("timed_out", "Timed out")),
     has_side_effects=True,
 )

@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import Field
 
 from agentflow.engine.nodes.base import ERROR_OUTPUT, OUTPUT, NodeConfig, NodeType, template_hint, widget_hint
+from agentflow.engine.nodes.context import NodeError, NodeResult, NodeRun
 
 
 class RetrievalConfig(NodeConfig):
@@ -29,6 +30,10 @@ class RetrievalConfig(NodeConfig):
     min_score: float = Field(default=0.0, ge=0, le=1, description="Drop passages less similar than this (0 to 1).")
 
 
+async def run(config: RetrievalConfig, run: NodeRun) -> NodeResult:
+    raise NodeError("knowledge retrieval is not available yet (it ships with knowledge bases)", code="NOT_AVAILABLE")
+
+
 NODE_TYPE = NodeType(
     type="knowledge",
     subtype="retrieval",
@@ -37,5 +42,6 @@ NODE_TYPE = NodeType(
     category="Knowledge",
     icon="book-open",
     config_model=RetrievalConfig,
+    handler=run,
     static_outputs=(OUTPUT, ERROR_OUTPUT),
 )

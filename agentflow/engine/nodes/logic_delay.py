@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Self
 
+from langgraph.types import interrupt
 from pydantic import Field, model_validator
 
 from agentflow.engine.nodes.base import NodeConfig, NodeType, template_hint
+from agentflow.engine.nodes.context import NodeError, NodeResult, NodeRun
 
 MAX_DELAY_SECONDS = 30 * 24 * 3600
 
@@ -33,6 +36,34 @@ class DelayConfig(NodeConfig):
         return self
 
 
+async def run(config: DelayConfig, run: NodeRun) -> NodeResult:
+    """Short waits happen in process. A wait longer than the engine's in-process limit parks the run:
+    the node interrupts with {"kind": "delay", "resume_at": epoch seconds}; `run_execution` then
+    returns status "parked" with `resume_at`, no worker is held, and the domain calls `run_execution`
+    again at (or after) that time, which continues the run past the delay."""
+    now = run.now()
+    if config.seconds is not None:
+        wait = float(config.seconds)
+    else:
+        resume_at = _parse_time(run.render_text(config.until, "config.until"))
+        wait = max(0.0, resume_at - now)
+    if wait <= run.in_process_delay_limit:
+        await run.sleep(wait)
+        return NodeResult(output={"waited_seconds": wait, "parked": False})
+    interrupt({"kind": "delay", "node_id": run.node_id, "step_id": str(run.step_id), "resume_at": now + wait})
+    return NodeResult(output={"waited_seconds": wait, "parked": True})
+
+
+def _parse_time(text: str) -> float:
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise NodeError(f"{text[:100]!r} is not an ISO 8601 time", code="INVALID_TIME") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
 NODE_TYPE = NodeType(
     type="logic",
     subtype="delay",
@@ -41,4 +72,5 @@ NODE_TYPE = NodeType(
     category="Logic",
     icon="timer",
     config_model=DelayConfig,
+    handler=run,
 )

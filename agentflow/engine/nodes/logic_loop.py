@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from agentflow.engine.nodes.base import INPUT, Handle, NodeConfig, NodeType, template_hint
+from agentflow.engine.nodes.context import NodeError, NodeResult, NodeRun
 from agentflow.engine.variables import TemplateSyntaxError, parse_template
 
 LOOP_BODY_OUTPUT = Handle("loop_body", "Each item")
@@ -42,6 +43,16 @@ class LoopConfig(NodeConfig):
         return items
 
 
+async def run(config: LoopConfig, run: NodeRun) -> NodeResult:
+    """Resolves the items; the engine then runs the loop_body path once per item, then `done`."""
+    items = run.render(config.items, "config.items")
+    if not isinstance(items, list):
+        raise NodeError(f"{config.items} is {type(items).__name__}, not a list", code="NOT_A_LIST")
+    kept = items[: config.max_iterations]
+    output = {"items": kept, "count": len(kept), "truncated": len(items) > len(kept)}
+    return NodeResult(output=output, handle=LOOP_BODY_OUTPUT.id if kept else DONE_OUTPUT.id)
+
+
 NODE_TYPE = NodeType(
     type="logic",
     subtype="loop",
@@ -50,6 +61,7 @@ NODE_TYPE = NodeType(
     category="Logic",
     icon="repeat",
     config_model=LoopConfig,
+    handler=run,
     inputs=(Handle(INPUT.id, INPUT.label, multiple=True),),
     static_outputs=(LOOP_BODY_OUTPUT, DONE_OUTPUT),
 )

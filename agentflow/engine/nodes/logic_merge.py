@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from agentflow.engine.nodes.base import INPUT, Handle, NodeConfig, NodeType
+from agentflow.engine.nodes.context import NodeResult, NodeRun
 
 
 class MergeConfig(NodeConfig):
@@ -14,6 +15,11 @@ class MergeConfig(NodeConfig):
         default="all",
         description="all: wait for every incoming branch that runs; any: continue as soon as the first arrives.",
     )
+
+
+async def run(config: MergeConfig, run: NodeRun) -> NodeResult:
+    """The engine runs a merge once its branches have arrived (all, or the first for mode any)."""
+    return NodeResult(output={"branches": dict(run.inputs), "count": len(run.inputs)})
 
 
 NODE_TYPE = NodeType(
@@ -24,5 +30,6 @@ NODE_TYPE = NodeType(
     category="Logic",
     icon="merge",
     config_model=MergeConfig,
+    handler=run,
     inputs=(Handle(INPUT.id, "Inputs", multiple=True),),
 )

@@ -7,6 +7,8 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from agentflow.engine.nodes.base import DynamicOutputs, Handle, NodeConfig, NodeType, template_hint
+from agentflow.engine.nodes.context import NodeResult, NodeRun
+from agentflow.engine.nodes.logic_if_else import values_equal
 from agentflow.engine.spec import HandleId
 
 DEFAULT_OUTPUT = Handle("default", "Default")
@@ -45,6 +47,14 @@ class SwitchConfig(NodeConfig):
         return cases
 
 
+async def run(config: SwitchConfig, run: NodeRun) -> NodeResult:
+    value = run.render(config.value, "config.value")
+    for index, case in enumerate(config.cases):
+        if values_equal(value, run.render(case.equals, f"config.cases[{index}].equals")):
+            return NodeResult(output={"value": value, "case": case.key}, handle=case.key)
+    return NodeResult(output={"value": value, "case": DEFAULT_OUTPUT.id}, handle=DEFAULT_OUTPUT.id)
+
+
 NODE_TYPE = NodeType(
     type="logic",
     subtype="switch",
@@ -53,6 +63,7 @@ NODE_TYPE = NodeType(
     category="Logic",
     icon="split",
     config_model=SwitchConfig,
+    handler=run,
     static_outputs=(DEFAULT_OUTPUT,),
     dynamic_outputs=DynamicOutputs(from_field="cases", key_field="key"),
 )

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from agentflow.engine.nodes.base import NodeConfig, NodeType, template_hint
+from agentflow.engine.nodes.context import NodeResult, NodeRun
 
 VARIABLE_NAME_PATTERN = r"^[a-z_][a-z0-9_]{0,63}$"
 VariableName = Annotated[str, StringConstraints(pattern=VARIABLE_NAME_PATTERN)]
@@ -21,6 +22,11 @@ class SetVariablesConfig(NodeConfig):
     )
 
 
+async def run(config: SetVariablesConfig, run: NodeRun) -> NodeResult:
+    values = {name: run.render(value, f"config.variables.{name}") for name, value in config.variables.items()}
+    return NodeResult(output=values, variables=values)
+
+
 NODE_TYPE = NodeType(
     type="transform",
     subtype="set_variables",
@@ -29,4 +35,5 @@ NODE_TYPE = NodeType(
     category="Transform",
     icon="variable",
     config_model=SetVariablesConfig,
+    handler=run,
 )

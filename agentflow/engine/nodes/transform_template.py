@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from agentflow.engine.nodes.base import NodeConfig, NodeType, template_hint
+from agentflow.engine.nodes.context import NodeResult, NodeRun
 
 
 class TemplateConfig(NodeConfig):
@@ -16,6 +17,10 @@ class TemplateConfig(NodeConfig):
     )
 
 
+async def run(config: TemplateConfig, run: NodeRun) -> NodeResult:
+    return NodeResult(output={"text": run.render_text(config.template, "config.template")})
+
+
 NODE_TYPE = NodeType(
     type="transform",
     subtype="template",
@@ -24,4 +29,5 @@ NODE_TYPE = NodeType(
     category="Transform",
     icon="text-cursor-input",
     config_model=TemplateConfig,
+    handler=run,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agentflow.engine.nodes.base import NodeType
+from agentflow.engine.nodes.context import run_trigger
 from agentflow.engine.nodes.json_schema_documents import RunInputConfig
 
 
@@ -18,5 +19,6 @@ NODE_TYPE = NodeType(
     category="Triggers",
     icon="code",
     config_model=ApiTriggerConfig,
+    handler=run_trigger,
     inputs=(),
 )

@@ -11,6 +11,7 @@ from cronsim import CronSim, CronSimError
 from pydantic import Field, field_validator
 
 from agentflow.engine.nodes.base import NodeConfig, NodeType, widget_hint
+from agentflow.engine.nodes.context import run_trigger
 
 
 @functools.cache
@@ -67,5 +68,6 @@ NODE_TYPE = NodeType(
     category="Triggers",
     icon="calendar-clock",
     config_model=ScheduleTriggerConfig,
+    handler=run_trigger,
     inputs=(),
 )

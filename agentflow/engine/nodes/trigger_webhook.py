@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from agentflow.engine.nodes.base import NodeConfig, NodeType
+from agentflow.engine.nodes.context import run_trigger
 
 
 class WebhookTriggerConfig(NodeConfig):
@@ -41,5 +42,6 @@ NODE_TYPE = NodeType(
     category="Triggers",
     icon="webhook",
     config_model=WebhookTriggerConfig,
+    handler=run_trigger,
     inputs=(),
 )

@@ -1,0 +1,417 @@
+"""Running an execution: the protocols the domain implements, and `run_execution`.
+
+The engine never touches the database tables, Redis or Celery itself. The domain hands it:
+- an `ExecutionStore` (execution_steps / execution_logs rows, and "was this execution cancelled?"),
+- an `EventSink` (publishes to `execution:{id}` with a per-execution sequence number),
+- `EngineServices` (provider router, tool registry, egress allowlist, injectable clock and sleep),
+- a LangGraph checkpointer (`AsyncPostgresSaver` in production; `thread_id` = execution id).
+
+`run_execution` is idempotent and re-entrant for one execution id: call it to start, call it again
+after a crash (it resumes from the last checkpoint; completed nodes are not run again), call it
+with `resume={"decision": …}` to continue after an approval, call it at `resume_at` to continue a
+parked delay. Calling it for a finished execution returns the recorded outcome without running.
+
+Statuses returned: completed, failed, cancelled, waiting_approval (an approval node interrupted:
+`RunOutcome.interrupt` has the message, approvers, step id and `expires_at` — the domain notifies
+approvers and schedules the timeout resume `{"decision": "timeout"}`), parked (a long delay:
+`RunOutcome.resume_at` says when to call again).
+
+Steps: each attempt of a node is one `step_started` (attempt N) … `step_finished` pair. A step that
+interrupts is finished with status waiting_approval (approval) or waiting (parked delay) and is
+finished again, under the same step id, when the run resumes.
+
+Timeouts: `RunSettings.timeout_seconds` bounds each `run_execution` call's running time (time spent
+parked or waiting for approval does not count); `node_timeout_seconds` bounds each node attempt
+(an action.tool node's own `timeout_seconds` wins).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal, Protocol
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.types import Command, Durability
+from pydantic import BaseModel
+
+from agentflow.engine.compile import ExecutionCancelled, compile_definition
+from agentflow.engine.nodes.context import NodeRun
+from agentflow.engine.providers import ProviderRouter
+from agentflow.engine.retry import NodeRetryPolicy
+from agentflow.engine.spec import AgentDefinition
+from agentflow.engine.tools import ToolRegistry, default_tools
+
+RunStatus = Literal["completed", "failed", "waiting_approval", "cancelled", "parked"]
+StepStatus = Literal["running", "completed", "failed", "skipped", "waiting_approval", "waiting"]
+
+EVENT_TYPES = frozenset(
+    {
+        "execution.started",
+        "execution.completed",
+        "execution.failed",
+        "execution.cancelled",
+        "execution.waiting_approval",
+        "execution.parked",
+        "step.started",
+        "step.completed",
+        "step.failed",
+        "step.retrying",
+        "step.waiting_approval",
+        "step.token",
+    }
+)
+RECURSION_LIMIT = 1_000_000
+"""Supersteps per call; a guard only — the execution timeout is the real bound."""
+
+
+class ExecutionStore(Protocol):
+    async def step_started(self, *, node_id: str, node_type: str, attempt: int, input: Any) -> uuid.UUID: ...
+
+    async def step_finished(
+        self,
+        step_id: uuid.UUID,
+        *,
+        status: str,
+        output: Any,
+        error: dict[str, Any] | None,
+        tokens: int,
+        cost: Decimal,
+        duration_ms: int,
+    ) -> None: ...
+
+    async def log(self, *, step_id: uuid.UUID | None, level: str, message: str, data: Any = None) -> None: ...
+
+    async def is_cancelled(self) -> bool: ...
+
+
+class EventSink(Protocol):
+    async def emit(self, type: str, payload: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The workflow's settings (agent settings in the domain)."""
+
+    max_retries: int = 0
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    jitter: bool = True
+    node_retries: Mapping[str, NodeRetryPolicy] = field(default_factory=dict)
+    """Per-node overrides of the retry policy, by node id."""
+    node_timeout_seconds: float = 300.0
+    timeout_seconds: float = 3600.0
+    durability: Durability = "sync"
+    """sync: each superstep's checkpoint is written before the next starts (crash-safe)."""
+
+    def retry_for(self, node_id: str) -> NodeRetryPolicy:
+        override = self.node_retries.get(node_id)
+        if override is not None:
+            return override
+        return NodeRetryPolicy(self.max_retries, self.backoff_base, self.backoff_max, self.jitter)
+
+    def node_timeout(self, node_id: str, config: object) -> float:
+        own = getattr(config, "timeout_seconds", None) if isinstance(config, BaseModel) else None
+        return float(own) if isinstance(own, int | float) and own > 0 else self.node_timeout_seconds
+
+
+@dataclass(frozen=True)
+class RunContext:
+    execution_id: uuid.UUID
+    org_id: uuid.UUID
+    agent_id: uuid.UUID
+    agent_version: int
+    trigger: dict[str, Any]
+    started_at: datetime
+    settings: RunSettings = field(default_factory=RunSettings)
+    cache_key: str | None = None
+    """Identifies the definition for the compiled-graph cache (the version id); default: its hash."""
+
+    def template_fields(self) -> dict[str, Any]:
+        return {
+            "id": str(self.execution_id),
+            "agent_id": str(self.agent_id),
+            "agent_version": self.agent_version,
+            "started_at": self.started_at.isoformat(),
+        }
+
+
+RouterFactory = Callable[[RunContext], ProviderRouter]
+
+
+@dataclass
+class EngineServices:
+    router: ProviderRouter | RouterFactory | None = None
+    """A router, or a factory building one per execution (the org's credentials)."""
+    tools: ToolRegistry = field(default_factory=default_tools)
+    egress_allowed_hosts: tuple[str, ...] = ()
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    clock: Callable[[], float] = time.time
+    random: Callable[[], float] = random.random
+    in_process_delay_limit: float = 30.0
+    """Delays up to this many seconds wait in process; longer ones park the execution."""
+    stream_tokens: bool = True
+
+
+@dataclass
+class RunOutcome:
+    status: RunStatus
+    output: Any = None
+    error: dict[str, Any] | None = None
+    response: dict[str, Any] | None = None
+    """What a flow.respond node answered (body, status_code, content_type), if one ran."""
+    interrupt: dict[str, Any] | None = None
+    """For waiting_approval / parked: the interrupt's payload (message, approvers, step_id, …)."""
+    resume_at: float | None = None
+
+
+@dataclass
+class EngineRun:
+    """Everything a node needs for one `run_execution` call; LangGraph's run context (not checkpointed)."""
+
+    ctx: RunContext
+    store: ExecutionStore
+    events: EventSink
+    services: EngineServices
+    router: ProviderRouter | None
+
+    async def emit(self, type: str, payload: dict[str, Any]) -> None:
+        await self.events.emit(type, {"execution_id": str(self.ctx.execution_id), **payload})
+
+    def node_run(
+        self,
+        node_id: str,
+        node_key: str,
+        step_id: uuid.UUID,
+        attempt: int,
+        variables: Mapping[str, Any],
+        inputs: dict[str, Any],
+    ) -> NodeRun:
+        async def log(level: str, message: str, data: dict[str, Any] | None) -> None:
+            await self.store.log(step_id=step_id, level=level, message=message, data=data)
+
+        return NodeRun(
+            node_id=node_id,
+            node_key=node_key,
+            execution_id=self.ctx.execution_id,
+            org_id=self.ctx.org_id,
+            step_id=step_id,
+            attempt=attempt,
+            variables=variables,
+            trigger=self.ctx.trigger,
+            router=self.router,
+            tools=self.services.tools,
+            egress_allowed_hosts=self.services.egress_allowed_hosts,
+            emit=self.emit,
+            log=log,
+            sleep=self.services.sleep,
+            now=self.services.clock,
+            in_process_delay_limit=self.services.in_process_delay_limit,
+            stream_tokens=self.services.stream_tokens,
+            inputs=inputs,
+        )
+
+
+async def run_execution(
+    definition: AgentDefinition,
+    ctx: RunContext,
+    *,
+    store: ExecutionStore,
+    events: EventSink,
+    services: EngineServices,
+    checkpointer: BaseCheckpointSaver[Any] | None,
+    resume: dict[str, Any] | None = None,
+) -> RunOutcome:
+    """Start, continue or resume one execution (see the module doc). Never raises for a node's
+    failure (that is a `failed` outcome); raises only for infrastructure errors (checkpointer,
+    store, event sink) — the caller retries those by calling again."""
+    compiled = compile_definition(definition, cache_key=ctx.cache_key)
+    graph = compiled.graph(checkpointer)
+    router = services.router(ctx) if callable(services.router) else services.router
+    run = EngineRun(ctx=ctx, store=store, events=events, services=services, router=router)
+    configurable: dict[str, Any] = {"thread_id": str(ctx.execution_id)}
+    config: RunnableConfig = {"configurable": configurable, "recursion_limit": RECURSION_LIMIT}
+
+    snapshot = await graph.aget_state(config)
+    graph_input: Any
+    if not snapshot.values:
+        graph_input = {"outputs": {}, "vars": {}, "completions": [], "response": None}
+        await run.emit("execution.started", {"agent_id": str(ctx.agent_id), "agent_version": ctx.agent_version})
+    elif snapshot.interrupts:
+        pending = snapshot.interrupts[0]
+        value = pending.value if isinstance(pending.value, dict) else {}
+        if await store.is_cancelled():
+            return await _cancelled(run)
+        if value.get("kind") == "delay":
+            resume_at = float(value.get("resume_at", 0))
+            if services.clock() < resume_at:
+                return RunOutcome(status="parked", interrupt=value, resume_at=resume_at)
+            decision: Any = {"resumed_at": services.clock()}
+        else:
+            if resume is None:
+                return RunOutcome(status="waiting_approval", interrupt=value)
+            target = resume.get("node_id")
+            for candidate in snapshot.interrupts:
+                if isinstance(candidate.value, dict) and candidate.value.get("node_id") == target:
+                    pending, value = candidate, candidate.value
+            decision = resume
+        if value.get("node_id") and value.get("step_id"):
+            configurable["resumed_steps"] = {value["node_id"]: value["step_id"]}
+        graph_input = Command(resume={pending.id: decision})
+    elif snapshot.next:
+        graph_input = None  # crashed mid-run: continue from the last checkpoint
+    else:
+        return _outcome(snapshot.values)  # already finished
+
+    try:
+        async with asyncio.timeout(ctx.settings.timeout_seconds):
+            await graph.ainvoke(graph_input, config, context=run, durability=ctx.settings.durability)
+    except ExecutionCancelled:
+        return await _cancelled(run)
+    except TimeoutError:
+        error = {
+            "message": f"the execution ran longer than {ctx.settings.timeout_seconds:g}s",
+            "code": "EXECUTION_TIMEOUT",
+        }
+        await run.emit("execution.failed", {"error": error})
+        return RunOutcome(status="failed", error=error)
+
+    snapshot = await graph.aget_state(config)
+    if snapshot.interrupts:
+        value = snapshot.interrupts[0].value if isinstance(snapshot.interrupts[0].value, dict) else {}
+        if value.get("kind") == "delay":
+            await run.emit("execution.parked", {"resume_at": value.get("resume_at"), "node_id": value.get("node_id")})
+            return RunOutcome(status="parked", interrupt=value, resume_at=float(value.get("resume_at", 0)))
+        await run.emit("execution.waiting_approval", {"interrupt": value})
+        return RunOutcome(status="waiting_approval", interrupt=value)
+    outcome = _outcome(snapshot.values)
+    if outcome.status == "failed":
+        await run.emit("execution.failed", {"error": outcome.error})
+    else:
+        await run.emit("execution.completed", {"output": outcome.output})
+    return outcome
+
+
+def _outcome(values: Mapping[str, Any]) -> RunOutcome:
+    sched = values.get("sched") or {}
+    response = values.get("response")
+    failure = sched.get("failure")
+    if failure is not None:
+        return RunOutcome(status="failed", error=failure, response=response)
+    output = response["body"] if response else sched.get("last_output")
+    return RunOutcome(status="completed", output=output, response=response)
+
+
+async def _cancelled(run: EngineRun) -> RunOutcome:
+    await run.emit("execution.cancelled", {})
+    return RunOutcome(status="cancelled", error={"message": "the execution was cancelled", "code": "CANCELLED"})
+
+
+# -- in-memory implementations (tests and local development only) -------------------------------
+
+
+@dataclass
+class StepRecord:
+    id: uuid.UUID
+    node_id: str
+    node_type: str
+    attempt: int
+    input: Any
+    status: str = "running"
+    output: Any = None
+    error: dict[str, Any] | None = None
+    tokens: int = 0
+    cost: Decimal = Decimal(0)
+    duration_ms: int = 0
+
+
+@dataclass
+class LogRecord:
+    step_id: uuid.UUID | None
+    level: str
+    message: str
+    data: Any
+
+
+class MemoryExecutionStore:
+    """An `ExecutionStore` in a Python object: for tests and local development, not production."""
+
+    def __init__(self) -> None:
+        self.steps: dict[uuid.UUID, StepRecord] = {}
+        self.logs: list[LogRecord] = []
+        self.cancelled = False
+
+    async def step_started(self, *, node_id: str, node_type: str, attempt: int, input: Any) -> uuid.UUID:
+        step_id = uuid.uuid4()
+        self.steps[step_id] = StepRecord(step_id, node_id, node_type, attempt, input)
+        return step_id
+
+    async def step_finished(
+        self,
+        step_id: uuid.UUID,
+        *,
+        status: str,
+        output: Any,
+        error: dict[str, Any] | None,
+        tokens: int,
+        cost: Decimal,
+        duration_ms: int,
+    ) -> None:
+        step = self.steps[step_id]
+        step.status, step.output, step.error = status, output, error
+        step.tokens, step.cost, step.duration_ms = tokens, cost, duration_ms
+
+    async def log(self, *, step_id: uuid.UUID | None, level: str, message: str, data: Any = None) -> None:
+        self.logs.append(LogRecord(step_id, level, message, data))
+
+    async def is_cancelled(self) -> bool:
+        return self.cancelled
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def steps_for(self, node_id: str) -> list[StepRecord]:
+        return [step for step in self.steps.values() if step.node_id == node_id]
+
+
+class MemoryEventSink:
+    """An `EventSink` that keeps events in a list with a sequence number: for tests and development."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[int, str, dict[str, Any]]] = []
+
+    async def emit(self, type: str, payload: dict[str, Any]) -> None:
+        if type not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {type}")
+        self.events.append((len(self.events) + 1, type, payload))
+
+    def types(self) -> list[str]:
+        return [type for _, type, _ in self.events]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+__all__ = [
+    "EVENT_TYPES",
+    "EngineRun",
+    "EngineServices",
+    "EventSink",
+    "ExecutionStore",
+    "MemoryEventSink",
+    "MemoryExecutionStore",
+    "RunContext",
+    "RunOutcome",
+    "RunSettings",
+    "RunStatus",
+    "StepStatus",
+    "run_execution",
+]
