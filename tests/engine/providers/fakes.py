@@ -13,6 +13,7 @@ import asyncio
 import json
 import socket
 import threading
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -90,7 +91,7 @@ def words(text: str) -> list[str]:
     return [piece for piece in pieces if piece]
 
 
-class FakeServer:
+class FakeServer(ABC):
     """uvicorn in a background thread on a free port; subclasses answer in one provider's format."""
 
     def __init__(self) -> None:
@@ -168,11 +169,13 @@ class FakeServer:
             return JSONResponse(body, status_code=behaviour.status, headers=behaviour.headers)
         return self.answer(recorded, behaviour if isinstance(behaviour, Reply) else None)
 
+    @abstractmethod
     def error_body(self, status: Status) -> Any:
-        raise NotImplementedError
+        """The provider's error envelope around `status.message`."""
 
+    @abstractmethod
     def answer(self, request: Recorded, reply: Reply | None) -> Response:
-        raise NotImplementedError
+        """The provider's answer to one request (None: the default reply)."""
 
 
 def sse(events: Iterable[str]) -> StreamingResponse:
