@@ -20,6 +20,7 @@ from agentflow.apikeys.router import router as api_keys_router
 from agentflow.audit.router import router as audit_router
 from agentflow.auth.router import router as auth_router
 from agentflow.engine.providers import build_providers, default_catalog
+from agentflow.executions.router import router as executions_router
 from agentflow.kit.db import Database
 from agentflow.kit.errors import error_response, install_error_handlers
 from agentflow.kit.logging import configure_logging
@@ -31,6 +32,7 @@ from agentflow.llm.router import router as llm_router
 from agentflow.orgs.router import router as orgs_router
 from agentflow.settings import Settings, get_settings
 from agentflow.templates.router import router as templates_router
+from agentflow.worker import create_celery
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger("agentflow.app")
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.vault = vault_from_settings(settings)
         app.state.model_catalog = default_catalog()
         app.state.llm_providers = build_providers(app.state.model_catalog)
+        app.state.celery = create_celery(settings)
         # Everything built so far lives as long as the process: move it out of the cyclic GC's
         # reach, so a full collection no longer scans it (~90 ms pauses under load otherwise,
         # the p99 tail in bench/api_bench.py).
@@ -109,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         agents_router,
         templates_router,
         llm_router,
+        executions_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -27,7 +27,7 @@ VISIBILITY_TIMEOUT_SECONDS = 2 * 60 * 60
 
 
 def create_celery(settings: Settings) -> Celery:
-    app = Celery("agentflow")
+    app = Celery("agentflow", include=["agentflow.executions.tasks"])
     app.conf.update(
         broker_url=settings.redis_url,
         result_backend=settings.redis_url,

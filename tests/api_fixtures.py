@@ -7,6 +7,7 @@ no test can see another's data, exactly as in production.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -53,8 +54,14 @@ def settings_for(env: dict[str, str], **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+# The schema owner's URL of the test stack (set by `app_settings`), for helpers that must put a
+# row in a state no API call reaches without a worker (e.g. an execution waiting for approval).
+OWNER_DB: dict[str, str] = {}
+
+
 @pytest.fixture(scope="session")
 def app_settings(stack: Any) -> Settings:
+    OWNER_DB["url"] = stack.owner_url
     return settings_for(stack.env)
 
 
@@ -245,6 +252,30 @@ async def create_agent(
         assert version.json()["version"] == 1
         agent = (await client.get(f"{API}/agents/{agent['id']}", headers=account.headers)).json()
     return agent
+
+
+async def create_execution(client: httpx.AsyncClient, account: Account, *, waiting: bool = True) -> dict[str, Any]:
+    """An execution of a fresh published agent, started through the API by `account`. The apps of
+    these fixtures have no worker, so it stays `pending`; with `waiting`, it is then put (as the
+    schema owner) in the state an approval node leaves it in: `waiting_approval`, any member with
+    the execute permission may decide."""
+    agent = await create_agent(client, account)
+    response = await client.post(f"{API}/agents/{agent['id']}/execute", headers=account.headers, json={"input": {}})
+    assert response.status_code == 202, response.text
+    execution: dict[str, Any] = {"id": response.json()["execution_id"], "agent_id": agent["id"]}
+    if waiting:
+        import psycopg
+
+        from agentflow.kit.db import libpq_url
+
+        approval = {"approval": {"kind": "approval", "message": "Review", "approvers": [], "node_id": "greet"}}
+        async with await psycopg.AsyncConnection.connect(libpq_url(OWNER_DB["url"])) as conn:
+            await conn.execute("SELECT set_config('app.org_id', %s, true)", (account.org_id,))
+            await conn.execute(
+                "UPDATE executions SET status = 'waiting_approval', metadata = metadata || %s::jsonb WHERE id = %s",
+                (json.dumps(approval), execution["id"]),
+            )
+    return execution
 
 
 async def create_template(

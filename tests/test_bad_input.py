@@ -44,6 +44,7 @@ from tests.api_fixtures import (
     client_for,
     create_agent,
     create_api_key,
+    create_execution,
     create_template,
     unique,
 )
@@ -132,6 +133,7 @@ async def module_world(module_client: httpx.AsyncClient, module_world: OrgWorld)
     module_world.extra["target"] = await add_member(module_client, module_world.owner, "viewer")
     module_world.extra["agent"] = await create_agent(module_client, module_world.owner)
     module_world.extra["template"] = await create_template(module_client, module_world.owner)
+    module_world.extra["execution"] = await create_execution(module_client, module_world.owner)
     return module_world
 
 
@@ -153,6 +155,8 @@ class RowState:
         "agent_edges",
         "agent_templates",
         "provider_credentials",
+        "executions",
+        "execution_events",
     )
 
     def __init__(self, owner_url: str) -> None:
@@ -236,6 +240,8 @@ VALID_BODIES: dict[tuple[str, str], Callable[[OrgWorld], dict[str, Any]]] = {
     ("POST", f"{API}/templates/{{template_id}}/install"): lambda w: {"name": "Valid install"},
     # Without a base_url: a valid one must resolve to a public address and would then be called;
     # its bad values are walked by test_provider_key_base_urls_are_checked.
+    ("POST", f"{API}/agents/{{agent_id}}/execute"): lambda w: {"input": {"name": "Valid"}, "version": 1},
+    ("POST", f"{API}/executions/{{execution_id}}/approve"): lambda w: {"decision": "approve", "comment": "Valid"},
     PROVIDER_KEY: lambda w: {
         "api_key": "sk-valid-key-0001",
         "api_version": "2024-10-21",
@@ -248,6 +254,7 @@ VALID_BODIES: dict[tuple[str, str], Callable[[OrgWorld], dict[str, Any]]] = {
 NO_STRING_FIELDS = {
     ("PUT", f"{API}/agents/{{agent_id}}/draft"),
     ("POST", f"{API}/agents/{{agent_id}}/validate"),
+    ("POST", f"{API}/agents/{{agent_id}}/execute"),
 }
 
 PATH_VALUES: dict[str, Callable[[OrgWorld], str]] = {
@@ -256,6 +263,7 @@ PATH_VALUES: dict[str, Callable[[OrgWorld], str]] = {
     "version": lambda w: "1",
     "template_id": lambda w: str(w.extra["template"]["id"]),
     "provider": lambda w: "openai",
+    "execution_id": lambda w: str(w.extra["execution"]["id"]),
 }
 
 

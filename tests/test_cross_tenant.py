@@ -35,6 +35,7 @@ from tests.api_fixtures import (
     assert_error,
     create_agent,
     create_api_key,
+    create_execution,
     create_template,
     make_org_world,
     signup,
@@ -223,6 +224,27 @@ async def _template(client: httpx.AsyncClient, org: OrgWorld) -> Resource:
     return Resource(template["id"], [template["name"], template["description"]], check_unchanged)
 
 
+async def _execution_state(client: httpx.AsyncClient, org: OrgWorld, execution_id: str) -> dict[str, Any]:
+    state = {}
+    for part in ("", "/steps", "/logs"):
+        response = await client.get(f"{API}/executions/{execution_id}{part}", headers=org.owner.headers)
+        assert response.status_code == 200, response.text
+        state[part] = response.json()
+    return state
+
+
+async def _execution(client: httpx.AsyncClient, org: OrgWorld) -> Resource:
+    """A fresh execution waiting for an approval (so cancel and approve have something to act on)."""
+    execution = await create_execution(client, org.owner)
+    before = await _execution_state(client, org, execution["id"])
+    assert before[""]["status"] == "waiting_approval", before
+
+    async def check_unchanged() -> None:
+        assert await _execution_state(client, org, execution["id"]) == before, f"execution {execution['id']} changed"
+
+    return Resource(execution["id"], [execution["agent_id"]], check_unchanged)
+
+
 # Path parameter name -> a factory creating a fresh resource of that kind in the given org.
 FOREIGN_RESOURCE_FACTORIES: dict[str, Callable[[httpx.AsyncClient, OrgWorld], Awaitable[Resource]]] = {
     "member_id": _member,
@@ -231,6 +253,7 @@ FOREIGN_RESOURCE_FACTORIES: dict[str, Callable[[httpx.AsyncClient, OrgWorld], Aw
     "agent_id": _agent,
     "version": _version,
     "template_id": _template,
+    "execution_id": _execution,
 }
 
 # A body that depends on the resource's current state, built as its own org would send it.
@@ -254,6 +277,8 @@ REQUEST_BODIES: dict[tuple[str, str], dict[str, Any] | BodyFactory] = {
     ("POST", f"{API}/agents/{{agent_id}}/publish"): {"change_message": "Hijacked"},
     ("POST", f"{API}/templates/{{template_id}}/install"): {"name": "Hijacked"},
     ("PUT", f"{API}/org/providers/{{provider}}"): {"api_key": A_PROVIDER_KEY},
+    ("POST", f"{API}/agents/{{agent_id}}/execute"): {"input": {"hijacked": True}},
+    ("POST", f"{API}/executions/{{execution_id}}/approve"): {"decision": "approve", "comment": "Hijacked"},
 }
 
 # (method, path template) -> query parameters: the required ones, and ones reaching more data.

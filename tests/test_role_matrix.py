@@ -25,6 +25,7 @@ from tests.api_fixtures import (
     assert_error,
     create_agent,
     create_api_key,
+    create_execution,
     create_template,
     signup,
     unique,
@@ -81,6 +82,15 @@ EXPECTED_MIN_ROLE: dict[tuple[str, str], str | None] = {
     ("PUT", f"{API}/org/providers/{{provider}}"): "admin",
     ("DELETE", f"{API}/org/providers/{{provider}}"): "admin",
     ("GET", f"{API}/models"): "viewer",
+    # Executions: viewers read, editors run, cancel and decide approvals (signed-in people only).
+    ("POST", f"{API}/agents/{{agent_id}}/execute"): "editor",
+    ("GET", f"{API}/executions"): "viewer",
+    ("GET", f"{API}/executions/pending-approvals"): "viewer",
+    ("GET", f"{API}/executions/{{execution_id}}"): "viewer",
+    ("GET", f"{API}/executions/{{execution_id}}/steps"): "viewer",
+    ("GET", f"{API}/executions/{{execution_id}}/logs"): "viewer",
+    ("POST", f"{API}/executions/{{execution_id}}/cancel"): "editor",
+    ("POST", f"{API}/executions/{{execution_id}}/approve"): "editor",
 }
 
 PEOPLE_ONLY = None  # no API key may call it, whatever its scopes
@@ -130,6 +140,14 @@ KEY_SCOPE: dict[tuple[str, str], str | None] = {
     ("PUT", f"{API}/org/providers/{{provider}}"): PEOPLE_ONLY,
     ("DELETE", f"{API}/org/providers/{{provider}}"): PEOPLE_ONLY,
     ("GET", f"{API}/models"): "agents:read",
+    ("POST", f"{API}/agents/{{agent_id}}/execute"): "executions:write",
+    ("GET", f"{API}/executions"): "executions:read",
+    ("GET", f"{API}/executions/pending-approvals"): PEOPLE_ONLY,
+    ("GET", f"{API}/executions/{{execution_id}}"): "executions:read",
+    ("GET", f"{API}/executions/{{execution_id}}/steps"): "executions:read",
+    ("GET", f"{API}/executions/{{execution_id}}/logs"): "executions:read",
+    ("POST", f"{API}/executions/{{execution_id}}/cancel"): "executions:write",
+    ("POST", f"{API}/executions/{{execution_id}}/approve"): PEOPLE_ONLY,
 }
 
 # A write scope includes reading (spec §8.1): these scopes also pass a route needing the key scope.
@@ -195,6 +213,11 @@ async def _provider_with_key(client: httpx.AsyncClient, world: OrgWorld) -> str:
     return "openai"
 
 
+async def _waiting_execution(client: httpx.AsyncClient, world: OrgWorld) -> str:
+    """An execution waiting for an approval any editor may give (cancel and approve act on it)."""
+    return str((await create_execution(client, world.owner))["id"])
+
+
 TARGET_FACTORIES: dict[str, TargetFactory] = {
     "member_id": _fresh_member,
     "invitation_id": _fresh_invitation,
@@ -203,6 +226,7 @@ TARGET_FACTORIES: dict[str, TargetFactory] = {
     "version": _version,
     "template_id": _fresh_template,
     "provider": _provider_with_key,
+    "execution_id": _waiting_execution,
 }
 
 
@@ -235,6 +259,8 @@ BODIES: dict[tuple[str, str], Callable[[OrgWorld], dict[str, Any]]] = {
     ("POST", f"{API}/agents/{{agent_id}}/publish"): lambda w: {"change_message": "Second"},
     ("POST", f"{API}/templates/{{template_id}}/install"): lambda w: {"name": unique("installed")},
     ("PUT", f"{API}/org/providers/{{provider}}"): lambda w: provider_key_body(),
+    ("POST", f"{API}/agents/{{agent_id}}/execute"): lambda w: {"input": {"name": "Matrix"}},
+    ("POST", f"{API}/executions/{{execution_id}}/approve"): lambda w: {"decision": "approve", "comment": "ok"},
 }
 
 

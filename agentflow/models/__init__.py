@@ -5,7 +5,7 @@ from agentflow.models.audit import AuditLog
 from agentflow.models.auth import ApiKey, RefreshToken
 from agentflow.models.base import Base
 from agentflow.models.billing import Subscription, UsageDaily, UsageRecord
-from agentflow.models.executions import Execution, ExecutionLog, ExecutionStep
+from agentflow.models.executions import Execution, ExecutionEvent, ExecutionLog, ExecutionStep
 from agentflow.models.integrations import Integration
 from agentflow.models.knowledge import Document, DocumentChunk, KnowledgeBase
 from agentflow.models.orgs import (
@@ -32,6 +32,7 @@ __all__ = [
     "Document",
     "DocumentChunk",
     "Execution",
+    "ExecutionEvent",
     "ExecutionLog",
     "ExecutionStep",
     "Integration",

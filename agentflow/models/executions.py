@@ -7,7 +7,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agentflow.models.base import Base, CreatedAtMixin, IdMixin, TenantMixin
@@ -21,6 +33,13 @@ class Execution(IdMixin, TenantMixin, CreatedAtMixin, Base):
         Index("idx_executions_created", text("created_at DESC")),
         Index("ix_executions_org_created", "org_id", text("created_at DESC")),
         Index("ix_executions_org_agent_created", "org_id", "agent_id", text("created_at DESC")),
+        Index(
+            "uq_executions_org_idempotency_key",
+            "org_id",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=text("idempotency_key IS NOT NULL"),
+        ),
     )
 
     agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
@@ -36,6 +55,10 @@ class Execution(IdMixin, TenantMixin, CreatedAtMixin, Base):
     total_cost: Mapped[Decimal] = mapped_column(Numeric(12, 6), server_default="0")
     # "metadata" is reserved on declarative classes; the column keeps the spec's name.
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=text("'{}'::jsonb"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    """The client's `Idempotency-Key` (unique per org while set; cleared after 24 h on reuse)."""
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of the request that created it under `idempotency_key`."""
 
 
 class ExecutionStep(IdMixin, TenantMixin, Base):
@@ -67,3 +90,15 @@ class ExecutionLog(IdMixin, TenantMixin, CreatedAtMixin, Base):
     level: Mapped[str] = mapped_column(String(20), server_default="info")
     message: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None]
+
+
+class ExecutionEvent(IdMixin, TenantMixin, CreatedAtMixin, Base):
+    """Every event published on `execution:{id}`, kept so a client can reconnect and replay."""
+
+    __tablename__ = "execution_events"
+    __table_args__ = (UniqueConstraint("execution_id", "seq", name="uq_execution_events_execution_seq"),)
+
+    execution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("executions.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    type: Mapped[str] = mapped_column(String(50))
+    payload: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlalchemy.dialects.postgresql import array
+
+from agentflow.kit.repository import TenantRepository
+from agentflow.models.executions import Execution, ExecutionLog, ExecutionStep
+
+
+class ExecutionRepository(TenantRepository[Execution]):
+    model = Execution
+
+    async def by_idempotency_key(self, key: str) -> Execution | None:
+        stmt = self.select().where(Execution.idempotency_key == key).with_for_update()
+        row: Execution | None = (await self.session.execute(stmt)).scalar_one_or_none()
+        return row
+
+    async def list(
+        self,
+        *,
+        cursor: str | None,
+        limit: int,
+        agent_id: uuid.UUID | None = None,
+        status: str | None = None,
+        triggered_by: str | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        approvers: list[str] | None = None,
+    ) -> tuple[list[Any], str | None]:
+        stmt = self.select()
+        if agent_id is not None:
+            stmt = stmt.where(Execution.agent_id == agent_id)
+        if status is not None:
+            stmt = stmt.where(Execution.status == status)
+        if triggered_by is not None:
+            stmt = stmt.where(Execution.triggered_by == triggered_by)
+        if created_after is not None:
+            stmt = stmt.where(Execution.created_at >= created_after)
+        if created_before is not None:
+            stmt = stmt.where(Execution.created_at < created_before)
+        if approvers is not None:
+            named = Execution.metadata_["approval"]["approvers"]
+            stmt = stmt.where(
+                Execution.status == "waiting_approval",
+                or_(
+                    named.is_(None),
+                    func.jsonb_array_length(named) == 0,
+                    named.has_any(array(approvers)),
+                ),
+            )
+        return await self.page(stmt, cursor=cursor, limit=limit)
+
+
+class StepRepository(TenantRepository[ExecutionStep]):
+    model = ExecutionStep
+
+    async def for_execution(
+        self, execution_id: uuid.UUID, *, cursor: str | None, limit: int
+    ) -> tuple[list[Any], str | None]:
+        stmt = self.select().where(ExecutionStep.execution_id == execution_id)
+        return await self.page(stmt, cursor=cursor, limit=limit, sort="step_order", descending=False)
+
+
+class LogRepository(TenantRepository[ExecutionLog]):
+    model = ExecutionLog
+
+    async def for_execution(
+        self, execution_id: uuid.UUID, *, cursor: str | None, limit: int
+    ) -> tuple[list[Any], str | None]:
+        stmt = self.select().where(ExecutionLog.execution_id == execution_id)
+        return await self.page(stmt, cursor=cursor, limit=limit, descending=False)

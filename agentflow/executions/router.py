@@ -1,0 +1,159 @@
+"""/api/v1/agents/{id}/execute and /api/v1/executions (spec §4.2 "Execution Endpoints")."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, status
+
+from agentflow.auth.dependencies import requires
+from agentflow.executions import service
+from agentflow.executions.events import RedisEventSink
+from agentflow.executions.queue import enqueue
+from agentflow.executions.schemas import (
+    ApprovalIn,
+    ExecuteIn,
+    ExecuteOut,
+    ExecutionOut,
+    ExecutionStatus,
+    LogOut,
+    StepOut,
+)
+from agentflow.kit.deps import SessionDep
+from agentflow.kit.pagination import Page
+from agentflow.kit.params import DEFAULT_PAGE_SIZE, Cursor, Limit
+from agentflow.kit.permissions import Permission
+from agentflow.kit.principal import Principal
+
+router = APIRouter(tags=["executions"])
+
+Reader = Annotated[Principal, requires(Permission.EXECUTIONS_READ)]
+Executor = Annotated[Principal, requires(Permission.AGENTS_EXECUTE)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="The same key within 24 h returns the same execution",
+    ),
+]
+
+
+def _enqueue_later(
+    request: Request, tasks: BackgroundTasks, execution_id: uuid.UUID, org_id: uuid.UUID, *, resume: bool
+) -> None:
+    # Background tasks run after the response, i.e. after the request's transaction committed:
+    # the worker always finds the row.
+    tasks.add_task(enqueue, request.app.state.celery, execution_id, org_id, resume=resume)
+
+
+@router.post("/agents/{agent_id}/execute", status_code=status.HTTP_202_ACCEPTED)
+async def execute_agent(
+    agent_id: uuid.UUID,
+    body: ExecuteIn,
+    principal: Executor,
+    session: SessionDep,
+    request: Request,
+    tasks: BackgroundTasks,
+    idempotency_key: IdempotencyKey = None,
+) -> ExecuteOut:
+    """Start a run of the agent's latest published version (or `version`): 202 with the execution
+    id; poll GET /executions/{id} or follow its events."""
+    execution, created = await service.execute(session, principal, agent_id, body, idempotency_key=idempotency_key)
+    if created:
+        _enqueue_later(request, tasks, execution.id, principal.org_id, resume=False)
+    return ExecuteOut(execution_id=execution.id, status=ExecutionStatus(execution.status))
+
+
+@router.get("/executions")
+async def list_executions(
+    principal: Reader,
+    session: SessionDep,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_PAGE_SIZE,
+    agent_id: uuid.UUID | None = None,
+    status_filter: Annotated[ExecutionStatus | None, Query(alias="status")] = None,
+    triggered_by: Annotated[str | None, Query(max_length=50, pattern=r"^[a-z_]+$")] = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> Page[ExecutionOut]:
+    return await service.list_executions(
+        session,
+        principal,
+        cursor=cursor,
+        limit=limit,
+        agent_id=agent_id,
+        status=status_filter,
+        triggered_by=triggered_by,
+        created_after=created_after,
+        created_before=created_before,
+    )
+
+
+@router.get("/executions/pending-approvals")
+async def pending_approvals(
+    principal: Reader, session: SessionDep, cursor: Cursor = None, limit: Limit = DEFAULT_PAGE_SIZE
+) -> Page[ExecutionOut]:
+    """Executions waiting for an approval the signed-in user may give."""
+    return await service.pending_approvals(session, principal, cursor=cursor, limit=limit)
+
+
+@router.get("/executions/{execution_id}")
+async def get_execution(execution_id: uuid.UUID, principal: Reader, session: SessionDep) -> ExecutionOut:
+    return service.execution_out(await service.load(session, principal, execution_id))
+
+
+@router.get("/executions/{execution_id}/steps")
+async def list_steps(
+    execution_id: uuid.UUID,
+    principal: Reader,
+    session: SessionDep,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_PAGE_SIZE,
+) -> Page[StepOut]:
+    return await service.list_steps(session, principal, execution_id, cursor=cursor, limit=limit)
+
+
+@router.get("/executions/{execution_id}/logs")
+async def list_logs(
+    execution_id: uuid.UUID,
+    principal: Reader,
+    session: SessionDep,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_PAGE_SIZE,
+) -> Page[LogOut]:
+    return await service.list_logs(session, principal, execution_id, cursor=cursor, limit=limit)
+
+
+@router.post("/executions/{execution_id}/cancel")
+async def cancel_execution(
+    execution_id: uuid.UUID, principal: Executor, session: SessionDep, request: Request, tasks: BackgroundTasks
+) -> ExecutionOut:
+    """A running execution stops at its next step boundary; a waiting or queued one at once."""
+    execution, idle = await service.cancel(session, principal, execution_id)
+    if idle:
+        sink = RedisEventSink(
+            request.app.state.redis, request.app.state.db, execution_id=execution.id, org_id=principal.org_id
+        )
+        tasks.add_task(sink.emit, "execution.cancelled", {"execution_id": str(execution.id), "by": "user"})
+    return service.execution_out(execution)
+
+
+@router.post("/executions/{execution_id}/approve")
+async def approve_execution(
+    execution_id: uuid.UUID,
+    body: ApprovalIn,
+    principal: Executor,
+    session: SessionDep,
+    request: Request,
+    tasks: BackgroundTasks,
+) -> ExecutionOut:
+    """Approve or reject the pending approval (signed-in users only); the run resumes on a worker
+    down the `approved` or `rejected` handle. A second, concurrent decision gets 409."""
+    execution = await service.decide(session, principal, execution_id, body)
+    _enqueue_later(request, tasks, execution.id, principal.org_id, resume=True)
+    return service.execution_out(execution)
