@@ -81,6 +81,20 @@ class Settings(BaseSettings):
     rate_limit_api_key: str = "500/minute"
     rate_limit_auth_ip: str = "10/minute"
     rate_limit_auth_account: str = "10/minute"
+    # Runs started per org, by plan (spec §8.4 "based on plan"); an unknown plan gets starter's.
+    rate_limit_executions: dict[str, str] = Field(
+        default_factory=lambda: {"starter": "600/minute", "pro": "6000/minute", "enterprise": "60000/minute"}
+    )
+
+    # Durable executions. A running worker refreshes its lease every lease/3 seconds; the sweeper
+    # (Celery beat, every sweep interval) requeues runs whose lease went stale (the worker died),
+    # wakes parked runs and times out approvals, resends runs left pending for too long (a lost
+    # broker message) and starts queued runs when their agent has room again.
+    execution_lease_seconds: float = Field(30.0, gt=0)
+    execution_sweep_interval_seconds: float = Field(5.0, gt=0)
+    execution_pending_resend_seconds: float = Field(300.0, gt=0)
+    # Delay nodes up to this long wait inside the worker; longer ones park the run.
+    execution_in_process_delay_seconds: float = Field(30.0, ge=0)
 
     mail_backend: Literal["outbox", "smtp"] = "outbox"
     mail_from: str = "AgentFlow <no-reply@agentflow.local>"

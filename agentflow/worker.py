@@ -24,6 +24,7 @@ EXECUTIONS_QUEUE = "executions"
 # acks_late) task to a second worker. It is also how long a task held by a worker that died
 # without a goodbye waits before it is redelivered.
 VISIBILITY_TIMEOUT_SECONDS = 2 * 60 * 60
+SWEEP_TASK = "maintenance.sweep_executions"
 
 
 def create_celery(settings: Settings) -> Celery:
@@ -58,8 +59,15 @@ def create_celery(settings: Settings) -> Celery:
         result_accept_content=["json"],
         timezone="UTC",
         enable_utc=True,
-        # Schedules come from the database later; beat runs now so that deployments already have it.
-        beat_schedule={},
+        # The sweeper wakes parked runs, times out approvals and requeues runs of dead workers.
+        # A sweep nobody picked up within one interval is dropped: the next one does its work.
+        beat_schedule={
+            "sweep-executions": {
+                "task": SWEEP_TASK,
+                "schedule": settings.execution_sweep_interval_seconds,
+                "options": {"expires": settings.execution_sweep_interval_seconds},
+            }
+        },
     )
     return app
 

@@ -10,11 +10,8 @@ RUN_TASK = "executions.run"
 RESUME_TASK = "executions.resume"
 
 
-def enqueue(
-    celery: Celery, execution_id: uuid.UUID, org_id: uuid.UUID, *, resume: bool = False, eta: float | None = None
-) -> None:
-    """Ids only: the task reads everything else from the database."""
-    from datetime import UTC, datetime
-
-    when = datetime.fromtimestamp(eta, UTC) if eta is not None else None
-    celery.send_task(RESUME_TASK if resume else RUN_TASK, args=[str(execution_id), str(org_id)], eta=when)
+def enqueue(celery: Celery, execution_id: uuid.UUID, org_id: uuid.UUID, *, resume: bool = False) -> None:
+    """Ids only: the task reads everything else from the database. Never with an ETA: a run that
+    must wait (a delay, an approval timeout) is parked in the database and woken by the sweeper,
+    so no broker message or worker is held meanwhile."""
+    celery.send_task(RESUME_TASK if resume else RUN_TASK, args=[str(execution_id), str(org_id)])

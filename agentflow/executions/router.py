@@ -21,7 +21,7 @@ from agentflow.executions.schemas import (
     LogOut,
     StepOut,
 )
-from agentflow.kit.deps import SessionDep
+from agentflow.kit.deps import RateLimiterDep, SessionDep, SettingsDep
 from agentflow.kit.pagination import Page
 from agentflow.kit.params import DEFAULT_PAGE_SIZE, Cursor, Limit
 from agentflow.kit.permissions import Permission
@@ -59,12 +59,17 @@ async def execute_agent(
     session: SessionDep,
     request: Request,
     tasks: BackgroundTasks,
+    limiter: RateLimiterDep,
+    settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ExecuteOut:
     """Start a run of the agent's latest published version (or `version`): 202 with the execution
-    id; poll GET /executions/{id} or follow its events."""
-    execution, created = await service.execute(session, principal, agent_id, body, idempotency_key=idempotency_key)
-    if created:
+    id (status `pending`, or `queued` behind the agent's concurrency limit); poll
+    GET /executions/{id} or follow its events."""
+    execution, created = await service.execute(
+        session, principal, agent_id, body, idempotency_key=idempotency_key, limiter=limiter, settings=settings
+    )
+    if created and execution.status == ExecutionStatus.PENDING:
         _enqueue_later(request, tasks, execution.id, principal.org_id, resume=False)
     return ExecuteOut(execution_id=execution.id, status=ExecutionStatus(execution.status))
 
@@ -134,12 +139,15 @@ async def cancel_execution(
     execution_id: uuid.UUID, principal: Executor, session: SessionDep, request: Request, tasks: BackgroundTasks
 ) -> ExecutionOut:
     """A running execution stops at its next step boundary; a waiting or queued one at once."""
-    execution, idle = await service.cancel(session, principal, execution_id)
-    if idle:
+    cancelled = await service.cancel(session, principal, execution_id)
+    execution = cancelled.execution
+    if cancelled.idle:
         sink = RedisEventSink(
             request.app.state.redis, request.app.state.db, execution_id=execution.id, org_id=principal.org_id
         )
         tasks.add_task(sink.emit, "execution.cancelled", {"execution_id": str(execution.id), "by": "user"})
+    for promoted in cancelled.promoted:
+        _enqueue_later(request, tasks, promoted, principal.org_id, resume=False)
     return service.execution_out(execution)
 
 

@@ -12,6 +12,8 @@ from agentflow.kit.schemas import RequestModel
 
 
 class ExecutionStatus(enum.StrEnum):
+    QUEUED = "queued"
+    """Over the agent's concurrency limit: starts when one of its runs ends."""
     PENDING = "pending"
     RUNNING = "running"
     WAITING_APPROVAL = "waiting_approval"
@@ -54,6 +56,9 @@ class ExecutionOut(BaseModel):
     total_cost: Decimal
     output: Any = None
     approval: dict[str, Any] | None = Field(None, description="The pending approval's request (waiting_approval)")
+    wake_at: datetime | None = Field(
+        None, description="parked: when the run continues; waiting_approval: when the approval times out"
+    )
     created_at: datetime
 
 

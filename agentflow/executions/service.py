@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from agentflow.agents import service as agents
 from agentflow.agents.repository import VersionRepository
 from agentflow.agents.schemas import AgentStatus
 from agentflow.audit import service as audit
+from agentflow.executions import admission
 from agentflow.executions.repository import ExecutionRepository, LogRepository, StepRepository
 from agentflow.executions.schemas import (
     FINISHED,
@@ -33,9 +35,11 @@ from agentflow.executions.schemas import (
 from agentflow.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 from agentflow.kit.pagination import Page
 from agentflow.kit.principal import Principal
+from agentflow.kit.ratelimit import RateLimiter
 from agentflow.models.agents import AgentVersion
 from agentflow.models.executions import Execution, ExecutionStep
 from agentflow.models.orgs import Role, User
+from agentflow.settings import Settings
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2, Role.OWNER: 3}
@@ -59,6 +63,7 @@ def execution_out(row: Execution) -> ExecutionOut:
         total_cost=row.total_cost,
         output=meta.get("output"),
         approval=meta.get("approval") if row.status == ExecutionStatus.WAITING_APPROVAL else None,
+        wake_at=row.wake_at if row.status in (ExecutionStatus.PARKED, ExecutionStatus.WAITING_APPROVAL) else None,
         created_at=row.created_at,
     )
 
@@ -75,8 +80,11 @@ async def execute(
     body: ExecuteIn,
     *,
     idempotency_key: str | None,
+    limiter: RateLimiter,
+    settings: Settings,
 ) -> tuple[Execution, bool]:
-    """Create a pending execution; returns it and whether it is new (False: an idempotent replay)."""
+    """Create an execution (pending, or queued behind the agent's concurrency limit); returns it
+    and whether it is new (False: an idempotent replay, which counts against no limit)."""
     repo = ExecutionRepository(session, principal.org_id)
     request_hash = _request_hash(body)
     if idempotency_key is not None:
@@ -104,13 +112,16 @@ async def execute(
     version: AgentVersion | None = await VersionRepository(session, principal.org_id).by_number(agent.id, number)
     if version is None:
         raise NotFound(f"Version {number} not found", code="VERSION_NOT_FOUND")
+    await admission.check_plan_limit(session, limiter, settings, principal.org_id)
+    initial = await admission.admit(session, agent)
     execution = await repo.add(
         Execution(
             agent_id=agent.id,
             agent_version_id=version.id,
             triggered_by="api" if principal.is_api_key else "manual",
             trigger_data=body.input,
-            status=ExecutionStatus.PENDING.value,
+            status=initial.value,
+            enqueued_at=datetime.now(UTC) if initial == ExecutionStatus.PENDING else None,
             idempotency_key=idempotency_key,
             request_hash=request_hash if idempotency_key is not None else None,
             metadata_={
@@ -240,9 +251,17 @@ async def list_logs(
     )
 
 
-async def cancel(session: AsyncSession, principal: Principal, execution_id: uuid.UUID) -> tuple[Execution, bool]:
-    """Cancel; returns the execution and whether the engine is not running it (the caller then
-    emits `execution.cancelled` itself; a running one emits it at its next step boundary)."""
+@dataclass
+class Cancelled:
+    execution: Execution
+    idle: bool
+    """No worker runs it: the caller emits `execution.cancelled` (a running one emits it itself
+    at its next step boundary)."""
+    promoted: list[uuid.UUID]
+    """Queued runs of the same agent that took the freed slot; the caller enqueues them."""
+
+
+async def cancel(session: AsyncSession, principal: Principal, execution_id: uuid.UUID) -> Cancelled:
     row = await load(session, principal, execution_id, for_update=True)
     if row.status in FINISHED:
         raise Conflict(f"The execution is already {row.status}", code="EXECUTION_FINISHED")
@@ -251,6 +270,7 @@ async def cancel(session: AsyncSession, principal: Principal, execution_id: uuid
     row.status = ExecutionStatus.CANCELLED.value
     row.completed_at = now
     row.error_message = "Cancelled"
+    row.wake_at = None
     if idle:
         await session.execute(
             update(ExecutionStep)
@@ -262,6 +282,7 @@ async def cancel(session: AsyncSession, principal: Principal, execution_id: uuid
             .values(status="cancelled", completed_at=now)
         )
     await session.flush()
+    promoted = await admission.promote_queued(session, row.agent_id)
     await session.refresh(row)
     await audit.record(
         session,
@@ -272,7 +293,7 @@ async def cancel(session: AsyncSession, principal: Principal, execution_id: uuid
         resource_id=row.id,
         details={},
     )
-    return row, idle
+    return Cancelled(execution=row, idle=idle, promoted=promoted)
 
 
 async def decide(session: AsyncSession, principal: Principal, execution_id: uuid.UUID, body: ApprovalIn) -> Execution:
@@ -292,6 +313,8 @@ async def decide(session: AsyncSession, principal: Principal, execution_id: uuid
         "node_id": approval.get("node_id"),
     }
     row.status = ExecutionStatus.PENDING.value
+    row.wake_at = None
+    row.enqueued_at = datetime.now(UTC)
     row.metadata_ = {
         **(row.metadata_ or {}),
         "resume": resume,

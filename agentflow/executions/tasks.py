@@ -1,10 +1,17 @@
-"""Celery tasks `executions.run` and `executions.resume` (ids only, idempotent).
+"""Celery tasks `executions.run` / `executions.resume` (ids only, idempotent) and the sweeper.
 
-A task claims the execution (pending/parked → running) in a short transaction, runs the engine
-with the Postgres checkpointer (`thread_id` = execution id), then records the outcome. A task
-redelivered for a finished execution, or for one waiting for an approval nobody gave yet, does
-nothing. A redelivered task for a `running` execution (its worker died) continues from the last
-checkpoint: completed nodes are not run again.
+A task claims the execution in a short transaction: `pending` → `running`, with a lease (the
+task's owner id and a heartbeat the task refreshes while it runs). It runs the engine with the
+Postgres checkpointer (`thread_id` = execution id), then records the outcome and gives the lease
+back. Anything else does nothing: a duplicate of a task whose execution another worker holds with
+a fresh heartbeat, a redelivery for a finished run, a run still waiting for its approval or delay.
+
+When a worker dies (kill -9, OOM, lost machine) its heartbeat stops; the sweeper sets the run back
+to `pending` and sends a new task, which continues from the last checkpoint: completed nodes are
+not run again, and the step rows the dead worker left `running` are marked `interrupted`.
+
+An infrastructure error (database, Valkey, checkpointer) is not the workflow's failure: the task
+keeps its lease and retries with backoff; only the last retry marks the run failed.
 
 Each worker process keeps one event loop with one database engine, one Redis client and one
 checkpointer connection pool for its whole life.
@@ -14,9 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -24,17 +33,20 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from agentflow.agents.schemas import AgentSettings
 from agentflow.engine.providers import ProviderCredentials, ProviderRouter, build_providers, default_catalog
 from agentflow.engine.runtime import EngineServices, RunContext, RunOutcome, RunSettings, run_execution
 from agentflow.engine.spec import AgentDefinition
+from agentflow.executions import admission
 from agentflow.executions.events import RedisEventSink
 from agentflow.executions.jsonsafe import to_json
+from agentflow.executions.notifications import notify_approvers
 from agentflow.executions.queue import enqueue
-from agentflow.executions.schemas import FINISHED, ExecutionStatus
+from agentflow.executions.schemas import ExecutionStatus
 from agentflow.executions.store import DbExecutionStore
+from agentflow.executions.sweeper import sweep
 from agentflow.kit.db import Database, libpq_url
 from agentflow.kit.vault import Vault, vault_from_settings
 from agentflow.llm.credentials import OrgCredentialSource
@@ -42,7 +54,11 @@ from agentflow.models.agents import Agent, AgentVersion
 from agentflow.models.billing import UsageRecord
 from agentflow.models.executions import Execution, ExecutionStep
 from agentflow.settings import Settings, get_settings
-from agentflow.worker import celery_app
+from agentflow.worker import SWEEP_TASK, celery_app
+
+MAX_INFRA_RETRIES = 8
+"""Retries of a task that hit an infrastructure error (backoff 1 s, 2 s, … up to 60 s)."""
+INTERRUPTED_STEP_MESSAGE = "Interrupted: the worker running this step stopped, so the step ran again"
 
 log = logging.getLogger("agentflow.executions")
 
@@ -125,43 +141,63 @@ def run_settings(raw: dict[str, Any]) -> RunSettings:
     return RunSettings(max_retries=agent_settings.max_retries, timeout_seconds=float(agent_settings.timeout_seconds))
 
 
+def lease_owner(task_id: str | None) -> str:
+    """Names one task invocation on one process: its own retries share it, a duplicate or a
+    redelivery on another process does not."""
+    return f"{socket.gethostname()}:{os.getpid()}:{task_id or uuid.uuid4().hex}"
+
+
 @dataclass
 class _Claim:
     definition: AgentDefinition
     ctx: RunContext
     version_id: uuid.UUID
+    agent_id: uuid.UUID
     resume: dict[str, Any] | None
     previous_tokens: int
     previous_cost: Decimal
 
 
-async def _claim(resources: WorkerResources, execution_id: uuid.UUID, org_id: uuid.UUID) -> _Claim | None:
+async def _claim(resources: WorkerResources, execution_id: uuid.UUID, org_id: uuid.UUID, owner: str) -> _Claim | None:
     async with resources.db.transaction(org_id=org_id) as session:
         execution = (
             await session.execute(
                 select(Execution).where(Execution.id == execution_id, Execution.org_id == org_id).with_for_update()
             )
         ).scalar_one_or_none()
-        if execution is None or execution.status in FINISHED:
+        if execution is None or execution.status not in (ExecutionStatus.PENDING, ExecutionStatus.RUNNING):
+            # Finished, queued behind the concurrency limit, or waiting for an approval or a
+            # delay: the sweeper or a decision sends a new task when there is work again.
             return None
-        if execution.status == ExecutionStatus.WAITING_APPROVAL:
-            return None  # nobody decided yet: a redelivered task has nothing to do
+        now = datetime.now(UTC)
+        if execution.status == ExecutionStatus.RUNNING and execution.lease_owner != owner:
+            stale_before = now - timedelta(seconds=resources.settings.execution_lease_seconds)
+            if execution.heartbeat_at is not None and execution.heartbeat_at > stale_before:
+                return None  # another worker holds it and is alive
         version = await session.get(AgentVersion, execution.agent_version_id)
         agent = await session.get(Agent, execution.agent_id)
         if version is None or agent is None:
             execution.status = ExecutionStatus.FAILED.value
             execution.error_message = "The agent version no longer exists"
-            execution.completed_at = datetime.now(UTC)
+            execution.completed_at = now
             return None
+        # Whoever held this run before us is gone (or is our own earlier attempt): a step it left
+        # running never finished and runs again under a new step row.
+        await session.execute(
+            update(ExecutionStep)
+            .where(ExecutionStep.execution_id == execution.id, ExecutionStep.status == "running")
+            .values(status="interrupted", error_message=INTERRUPTED_STEP_MESSAGE, completed_at=now)
+        )
         meta = dict(execution.metadata_ or {})
         resume = meta.get("resume")
-        now = datetime.now(UTC)
         first_start = execution.started_at is None
         if first_start:
             execution.started_at = now
-        execution.status = ExecutionStatus.RUNNING.value
-        if first_start:
             session.add(UsageRecord(org_id=org_id, execution_id=execution.id, record_type="execution", quantity=1))
+        execution.status = ExecutionStatus.RUNNING.value
+        execution.lease_owner = owner
+        execution.heartbeat_at = now
+        execution.wake_at = None
         return _Claim(
             definition=AgentDefinition.model_validate(version.definition),
             ctx=RunContext(
@@ -175,21 +211,55 @@ async def _claim(resources: WorkerResources, execution_id: uuid.UUID, org_id: uu
                 cache_key=str(version.id),
             ),
             version_id=version.id,
+            agent_id=execution.agent_id,
             resume=resume if isinstance(resume, dict) else None,
             previous_tokens=execution.total_tokens,
             previous_cost=execution.total_cost,
         )
 
 
+async def _heartbeat(resources: WorkerResources, execution_id: uuid.UUID, org_id: uuid.UUID, owner: str) -> None:
+    """Keep the lease fresh while the run goes on; a missed beat is retried at the next one."""
+    interval = resources.settings.execution_lease_seconds / 3
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            async with resources.db.transaction(org_id=org_id) as session:
+                await session.execute(
+                    update(Execution)
+                    .where(Execution.id == execution_id, Execution.lease_owner == owner)
+                    .values(heartbeat_at=datetime.now(UTC))
+                )
+        except Exception:
+            log.warning("heartbeat failed", extra={"execution_id": str(execution_id)}, exc_info=True)
+
+
+@dataclass
+class _Recorded:
+    promoted: list[uuid.UUID]
+    approval: dict[str, Any] | None = None
+    """Set when the run just started waiting for an approval: its approvers get notified."""
+
+
 async def _record(
-    resources: WorkerResources, claim: _Claim, outcome: RunOutcome, execution_id: uuid.UUID, org_id: uuid.UUID
-) -> None:
+    resources: WorkerResources,
+    claim: _Claim,
+    outcome: RunOutcome,
+    execution_id: uuid.UUID,
+    org_id: uuid.UUID,
+    owner: str,
+) -> _Recorded:
     async with resources.db.transaction(org_id=org_id) as session:
         execution = (
             await session.execute(
                 select(Execution).where(Execution.id == execution_id, Execution.org_id == org_id).with_for_update()
             )
         ).scalar_one()
+        if execution.lease_owner != owner:
+            # We were presumed dead (a stall longer than the lease) and another worker took the
+            # run over from the last checkpoint; its outcome is the one that counts.
+            log.warning("lost the lease of a run", extra={"execution_id": str(execution_id)})
+            return _Recorded(promoted=[])
         tokens, cost = (
             await session.execute(
                 select(
@@ -211,12 +281,16 @@ async def _record(
                     unit_cost=(delta_cost / delta_tokens).quantize(Decimal("0.00000001")),
                 )
             )
+        execution.lease_owner = None
+        execution.heartbeat_at = None
         meta = {k: v for k, v in (execution.metadata_ or {}).items() if k != "resume"}
         if execution.status != ExecutionStatus.RUNNING:
-            # Cancelled by a user while this run went on: the user's decision stands.
+            # Cancelled by a user while this run went on: the user's decision stands (and the
+            # cancel already gave the slot to a queued run).
             execution.metadata_ = meta
-            return
+            return _Recorded(promoted=[])
         now = datetime.now(UTC)
+        recorded = _Recorded(promoted=[])
         if outcome.status in ("completed", "failed", "cancelled"):
             execution.completed_at = now
         if outcome.status == "completed":
@@ -226,14 +300,27 @@ async def _record(
         if outcome.error is not None:
             execution.error_message = str(outcome.error.get("message") or outcome.error)[:10_000]
         if outcome.status == "waiting_approval":
-            meta["approval"] = to_json(outcome.interrupt or {})
+            approval = to_json(outcome.interrupt or {})
+            meta["approval"] = approval
+            execution.wake_at = _timestamp(outcome.interrupt, "expires_at")
+            recorded.approval = approval if isinstance(approval, dict) else None
+        if outcome.status == "parked":
+            execution.wake_at = datetime.fromtimestamp(outcome.resume_at or 0, UTC)
         execution.status = outcome.status
         execution.metadata_ = meta
+        await session.flush()
+        recorded.promoted = await admission.promote_queued(session, claim.agent_id)
+        return recorded
 
 
-async def _run(execution_id: uuid.UUID, org_id: uuid.UUID) -> str:
+def _timestamp(payload: dict[str, Any] | None, key: str) -> datetime | None:
+    value = (payload or {}).get(key)
+    return datetime.fromtimestamp(float(value), UTC) if isinstance(value, int | float) else None
+
+
+async def _run(execution_id: uuid.UUID, org_id: uuid.UUID, *, owner: str, final_attempt: bool) -> str:
     resources = await _get_resources()
-    claim = await _claim(resources, execution_id, org_id)
+    claim = await _claim(resources, execution_id, org_id, owner)
     if claim is None:
         return "noop"
     store = DbExecutionStore(resources.db, execution_id=execution_id, org_id=org_id, agent_version_id=claim.version_id)
@@ -241,7 +328,9 @@ async def _run(execution_id: uuid.UUID, org_id: uuid.UUID) -> str:
     services = EngineServices(
         router=lambda ctx: _router(resources, ctx.org_id),
         egress_allowed_hosts=tuple(resources.settings.egress_allowed_hosts),
+        in_process_delay_limit=resources.settings.execution_in_process_delay_seconds,
     )
+    heartbeat = asyncio.create_task(_heartbeat(resources, execution_id, org_id, owner))
     try:
         outcome = await run_execution(
             claim.definition,
@@ -253,17 +342,72 @@ async def _run(execution_id: uuid.UUID, org_id: uuid.UUID) -> str:
             resume=claim.resume,
         )
     except Exception as exc:
+        if not final_attempt:
+            raise  # the task retries with backoff, still holding the lease
         log.exception("execution crashed", extra={"execution_id": str(execution_id)})
         outcome = RunOutcome(status="failed", error={"message": f"internal error: {type(exc).__name__}"})
-    await _record(resources, claim, outcome, execution_id, org_id)
-    if outcome.status == "parked" and outcome.resume_at is not None:
-        enqueue(celery_app, execution_id, org_id, eta=outcome.resume_at)
+    finally:
+        heartbeat.cancel()
+    recorded = await _record(resources, claim, outcome, execution_id, org_id, owner)
+    for promoted in recorded.promoted:
+        enqueue(celery_app, promoted, org_id)
+    if recorded.approval is not None:
+        await _notify(resources, org_id, claim.agent_id, execution_id, recorded.approval)
     return outcome.status
 
 
-def _run_sync(execution_id: str, org_id: str) -> str:
-    return _event_loop().run_until_complete(_run(uuid.UUID(execution_id), uuid.UUID(org_id)))
+async def _notify(
+    resources: WorkerResources,
+    org_id: uuid.UUID,
+    agent_id: uuid.UUID,
+    execution_id: uuid.UUID,
+    approval: dict[str, Any],
+) -> None:
+    try:
+        async with resources.db.transaction(org_id=org_id) as session:
+            await notify_approvers(
+                session,
+                resources.settings,
+                org_id=org_id,
+                agent_id=agent_id,
+                execution_id=execution_id,
+                approval=approval,
+            )
+    except Exception:
+        # The run is safely waiting either way; the approval shows in the in-app list.
+        log.exception("approval notification failed", extra={"execution_id": str(execution_id)})
 
 
-run = celery_app.task(name="executions.run")(_run_sync)
-resume = celery_app.task(name="executions.resume")(_run_sync)
+def _run_task(task: Any, execution_id: str, org_id: str) -> str:
+    retries = int(task.request.retries or 0)
+    try:
+        return _event_loop().run_until_complete(
+            _run(
+                uuid.UUID(execution_id),
+                uuid.UUID(org_id),
+                owner=lease_owner(task.request.id),
+                final_attempt=retries >= MAX_INFRA_RETRIES,
+            )
+        )
+    except Exception as exc:
+        log.warning("execution task failed; retrying", extra={"execution_id": execution_id}, exc_info=True)
+        raise task.retry(exc=exc, countdown=min(60, 2**retries), max_retries=MAX_INFRA_RETRIES) from exc
+
+
+run = celery_app.task(name="executions.run", bind=True)(_run_task)
+resume = celery_app.task(name="executions.resume", bind=True)(_run_task)
+
+
+async def _sweep() -> dict[str, int]:
+    resources = await _get_resources()
+    result = await sweep(resources.db, resources.settings)
+    for execution_id, org_id, resume_run in result.to_send:
+        enqueue(celery_app, execution_id, org_id, resume=resume_run)
+    return result.summary()
+
+
+def _sweep_task() -> dict[str, int]:
+    return _event_loop().run_until_complete(_sweep())
+
+
+sweep_executions = celery_app.task(name=SWEEP_TASK)(_sweep_task)

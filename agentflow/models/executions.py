@@ -40,6 +40,9 @@ class Execution(IdMixin, TenantMixin, CreatedAtMixin, Base):
             unique=True,
             postgresql_where=text("idempotency_key IS NOT NULL"),
         ),
+        Index("ix_executions_wake_at", "wake_at", postgresql_where=text("status IN ('parked', 'waiting_approval')")),
+        Index("ix_executions_agent_active", "agent_id", postgresql_where=text("status IN ('pending', 'running')")),
+        Index("ix_executions_agent_queued", "agent_id", "created_at", postgresql_where=text("status = 'queued'")),
     )
 
     agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
@@ -59,6 +62,14 @@ class Execution(IdMixin, TenantMixin, CreatedAtMixin, Base):
     """The client's `Idempotency-Key` (unique per org while set; cleared after 24 h on reuse)."""
     request_hash: Mapped[str | None] = mapped_column(String(64))
     """SHA-256 of the request that created it under `idempotency_key`."""
+    lease_owner: Mapped[str | None] = mapped_column(String(255))
+    """The worker process running it (while `running`)."""
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """Refreshed by that worker while it runs; a stale one means the worker died (the sweeper requeues)."""
+    wake_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the sweeper acts on a parked run (its delay ends) or a waiting approval (it times out)."""
+    enqueued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """Last time a run task was sent for it; a `pending` run not picked up for long is sent again."""
 
 
 class ExecutionStep(IdMixin, TenantMixin, Base):

@@ -44,41 +44,53 @@ def worker_settings(worker_env: dict[str, str]) -> Settings:
     return settings_for(worker_env)
 
 
-@pytest.fixture(scope="session")
-def worker(
-    worker_env: dict[str, str], worker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[subprocess.Popen[bytes]]:
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    env = {**os.environ, **worker_env, "AGENTFLOW_LOG_LEVEL": "WARNING", "AGENTFLOW_ENVIRONMENT": "test"}
+def start_worker(
+    env: dict[str, str], log_path: Path, *, name: str = "worker", beat: bool = False
+) -> subprocess.Popen[bytes]:
+    """A real `celery worker` process (solo pool, both queues), with Celery beat inside it when
+    `beat` (the sweeper's schedule); returns once it answers a ping through its broker."""
+    full_env = {**os.environ, "AGENTFLOW_LOG_LEVEL": "WARNING", "AGENTFLOW_ENVIRONMENT": "test", **env}
     celery = str(Path(sys.executable).with_name("celery"))
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [celery, "-A", "agentflow.worker", "worker", "-Q", "default,executions", "--pool", "solo", "-c", "1"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    command = [celery, "-A", "agentflow.worker", "worker", "-Q", "default,executions", "--pool", "solo", "-c", "1"]
+    command += ["-n", f"{name}@%h"]
+    if beat:
+        command += ["-B", "-s", str(log_path.with_suffix(".beat-schedule"))]
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+    client = create_celery(settings_for(full_env))
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the worker exited: {log_path.read_text()[-3000:]}")
+        try:
+            if client.send_task("system.ping").get(timeout=5) == "pong":
+                return process
+        except Exception:
+            if time.monotonic() > deadline:
+                stop_worker(process)
+                raise
+
+
+def stop_worker(process: subprocess.Popen[bytes], *, kill: bool = False) -> None:
+    """SIGTERM (a warm shutdown) or, with `kill`, SIGKILL: the worker gets no chance to clean up."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
     try:
-        client = create_celery(worker_settings)
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the worker exited: {log_path.read_text()[-3000:]}")
-            try:
-                if client.send_task("system.ping").get(timeout=5) == "pong":
-                    break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def worker(worker_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Popen[bytes]]:
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    process = start_worker(worker_env, log_path)
+    try:
         yield process
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_worker(process)
         if os.environ.get("AGENTFLOW_SHOW_WORKER_LOG"):
             print(log_path.read_text())
 
