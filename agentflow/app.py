@@ -21,6 +21,7 @@ from agentflow.audit.router import router as audit_router
 from agentflow.auth.router import router as auth_router
 from agentflow.engine.providers import build_providers, default_catalog
 from agentflow.executions.router import router as executions_router
+from agentflow.integrations.router import router as integrations_router
 from agentflow.kit.db import Database
 from agentflow.kit.errors import error_response, install_error_handlers
 from agentflow.kit.logging import configure_logging
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         templates_router,
         llm_router,
         executions_router,
+        integrations_router,
     ):
         api.include_router(router)
     app.include_router(api)

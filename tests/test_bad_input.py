@@ -242,6 +242,10 @@ VALID_BODIES: dict[tuple[str, str], Callable[[OrgWorld], dict[str, Any]]] = {
     # its bad values are walked by test_provider_key_base_urls_are_checked.
     ("POST", f"{API}/agents/{{agent_id}}/execute"): lambda w: {"input": {"name": "Valid"}, "version": 1},
     ("POST", f"{API}/executions/{{execution_id}}/approve"): lambda w: {"decision": "approve", "comment": "Valid"},
+    ("POST", f"{API}/integrations/{{integration}}/connect"): lambda w: {
+        "name": "Valid connection",
+        "credentials": {"type": "header", "name": "X-API-Key", "value": "valid-secret-0001"},
+    },
     PROVIDER_KEY: lambda w: {
         "api_key": "sk-valid-key-0001",
         "api_version": "2024-10-21",
@@ -263,6 +267,7 @@ PATH_VALUES: dict[str, Callable[[OrgWorld], str]] = {
     "version": lambda w: "1",
     "template_id": lambda w: str(w.extra["template"]["id"]),
     "provider": lambda w: "openai",
+    "integration": lambda w: "http",
     "execution_id": lambda w: str(w.extra["execution"]["id"]),
 }
 
@@ -862,6 +867,7 @@ async def test_invalid_number_in_path_is_422(
 # `scripted` is the offline test provider: real, but no org can bring a key for it.
 UNKNOWN_NAMES: dict[str, tuple[list[str], str]] = {
     "provider": (["nope", "scripted", "openai_compatible_", "x" * 50], "PROVIDER_NOT_FOUND"),
+    "integration": (["nope", "https", "x" * 50], "INTEGRATION_PROVIDER_NOT_FOUND"),
 }
 
 

@@ -7,8 +7,9 @@ a path parameter or a body this module does not know yet, the test fails and say
 Public templates (official ones included) are shared with every org on purpose; the foreign
 template used here is a private one of org B.
 
-Some path parameters are names, not ids: `/org/providers/{provider}` names an LLM provider, and
-every org has its own key slot behind the same name. Such routes (`NAME_PARAMS`) are walked by
+Some path parameters are names, not ids: `/org/providers/{provider}` names an LLM provider (every
+org has its own key slot behind the same name), `/integrations/{integration}/connect` a kind of
+integration. Such routes (`NAME_PARAMS`) are walked by
 `test_a_provider_name_reaches_only_the_callers_own_key`, where each must have an entry in
 `NAMED_ROUTE_CHECKS` saying what org A's call must (not) see or do to org B's key.
 """
@@ -55,7 +56,7 @@ from tests.routes import (
 _ROUTES = sorted(protected_routes(collection_time_app()))
 # Path parameters naming something each org has its own of (an LLM provider's key slot), rather
 # than a row that belongs to one org: see `test_a_provider_name_reaches_only_the_callers_own_key`.
-NAME_PARAMS = frozenset({"provider"})
+NAME_PARAMS = frozenset({"provider", "integration"})
 ROUTES_WITH_NAMES = [key for key in _ROUTES if NAME_PARAMS & set(PATH_PARAM.findall(key[1]))]
 ROUTES_WITH_IDS = [key for key in _ROUTES if PATH_PARAM.search(key[1]) and key not in ROUTES_WITH_NAMES]
 LIST_ROUTES = [key for key in _ROUTES if key[0] == "GET" and not PATH_PARAM.search(key[1])]
@@ -85,6 +86,7 @@ async def other_world(module_client: httpx.AsyncClient) -> OrgWorld:
     template = await create_template(module_client, b.owner, description=unique("b-template-description"))
     b.extra["agent"], b.extra["template"] = agent, template
     b.extra["provider_key"] = await _store_provider_key(module_client, b.owner.headers, B_PROVIDER_KEY)
+    b.extra["integration"] = await _connect_http(module_client, b, B_INTEGRATION_TOKEN)
     keys = (await module_client.get(f"{API}/org/api-keys", headers=b.owner.headers)).json()["items"]
     people = [b.owner, b.admin, b.editor, b.viewer]
     b.extra["needles"] = [
@@ -105,15 +107,34 @@ async def other_world(module_client: httpx.AsyncClient) -> OrgWorld:
         template["name"],
         template["description"],
         b.extra["provider_key"]["key_hint"],
+        b.extra["integration"]["id"],
+        b.extra["integration"]["name"],
+        b.extra["integration"]["hint"],
     ]
-    # Never shown even to org B, so no control can find it; it must not appear anywhere either.
-    b.extra["secrets"] = [B_PROVIDER_KEY]
+    # Never shown even to org B, so no control can find them; they must not appear anywhere either.
+    b.extra["secrets"] = [B_PROVIDER_KEY, B_INTEGRATION_TOKEN]
     return b
 
 
 # Org B's OpenAI key: its last four characters (the hint "…ORGB") show in B's answers only.
 B_PROVIDER_KEY = f"sk-org-b-{uuid.uuid4().hex}-ORGB"
 A_PROVIDER_KEY = f"sk-org-a-{uuid.uuid4().hex}-ORGA"
+
+
+# Org B's HTTP integration token (its hint "…ORGB" shows in B's answers only).
+B_INTEGRATION_TOKEN = f"tok-org-b-{uuid.uuid4().hex}-ORGB"
+A_INTEGRATION_TOKEN = f"tok-org-a-{uuid.uuid4().hex}-ORGA"
+
+
+async def _connect_http(client: httpx.AsyncClient, org: OrgWorld, token: str) -> dict[str, Any]:
+    response = await client.post(
+        f"{API}/integrations/http/connect",
+        headers=org.owner.headers,
+        json={"name": unique("b-integration"), "credentials": {"type": "bearer", "token": token}},
+    )
+    assert response.status_code == 201, response.text
+    connected: dict[str, Any] = response.json()
+    return connected
 
 
 async def _store_provider_key(client: httpx.AsyncClient, headers: dict[str, str], api_key: str) -> dict[str, Any]:
@@ -245,6 +266,22 @@ async def _execution(client: httpx.AsyncClient, org: OrgWorld) -> Resource:
     return Resource(execution["id"], [execution["agent_id"]], check_unchanged)
 
 
+async def _integrations(client: httpx.AsyncClient, org: OrgWorld) -> list[dict[str, Any]]:
+    response = await client.get(f"{API}/integrations", headers=org.owner.headers)
+    assert response.status_code == 200, response.text
+    listed: list[dict[str, Any]] = response.json()
+    return listed
+
+
+async def _integration(client: httpx.AsyncClient, org: OrgWorld) -> Resource:
+    connected = await _connect_http(client, org, f"tok-{uuid.uuid4().hex}")
+
+    async def check_unchanged() -> None:
+        assert connected in await _integrations(client, org), f"integration {connected['id']} changed"
+
+    return Resource(connected["id"], [connected["name"]], check_unchanged)
+
+
 # Path parameter name -> a factory creating a fresh resource of that kind in the given org.
 FOREIGN_RESOURCE_FACTORIES: dict[str, Callable[[httpx.AsyncClient, OrgWorld], Awaitable[Resource]]] = {
     "member_id": _member,
@@ -254,6 +291,7 @@ FOREIGN_RESOURCE_FACTORIES: dict[str, Callable[[httpx.AsyncClient, OrgWorld], Aw
     "version": _version,
     "template_id": _template,
     "execution_id": _execution,
+    "integration_id": _integration,
 }
 
 # A body that depends on the resource's current state, built as its own org would send it.
@@ -279,6 +317,10 @@ REQUEST_BODIES: dict[tuple[str, str], dict[str, Any] | BodyFactory] = {
     ("PUT", f"{API}/org/providers/{{provider}}"): {"api_key": A_PROVIDER_KEY},
     ("POST", f"{API}/agents/{{agent_id}}/execute"): {"input": {"hijacked": True}},
     ("POST", f"{API}/executions/{{execution_id}}/approve"): {"decision": "approve", "comment": "Hijacked"},
+    ("POST", f"{API}/integrations/{{integration}}/connect"): {
+        "name": "Hijacked",
+        "credentials": {"type": "bearer", "token": A_INTEGRATION_TOKEN},
+    },
 }
 
 # (method, path template) -> query parameters: the required ones, and ones reaching more data.
@@ -376,7 +418,7 @@ async def test_the_same_call_on_own_ids_succeeds(
 # -- (a') names: every org has its own key slot behind the same provider name ---------------------
 
 # Name parameter -> the value used in calls (org B stored a key under it).
-NAME_VALUES: dict[str, str] = {"provider": "openai"}
+NAME_VALUES: dict[str, str] = {"provider": "openai", "integration": "http"}
 
 
 async def _fresh_org_a(client: httpx.AsyncClient) -> OrgWorld:
@@ -418,11 +460,18 @@ async def _finds_no_key_to_delete(client: httpx.AsyncClient, a: OrgWorld, respon
     assert_no_org_key(await _provider_status(client, a.owner.headers))
 
 
+async def _connects_only_in_its_own_org(client: httpx.AsyncClient, a: OrgWorld, response: httpx.Response) -> None:
+    assert response.status_code == 201, response.text
+    assert response.json()["hint"] == f"…{A_INTEGRATION_TOKEN[-4:]}", response.text
+    assert [i["id"] for i in await _integrations(client, a)] == [response.json()["id"]]
+
+
 # (method, path template) -> what org A's own call must have answered (and done in org A).
 NAMED_ROUTE_CHECKS: dict[tuple[str, str], Callable[[httpx.AsyncClient, OrgWorld, httpx.Response], Awaitable[None]]] = {
     ("GET", f"{API}/org/providers/{{provider}}"): _sees_no_key,
     ("PUT", f"{API}/org/providers/{{provider}}"): _stores_only_its_own_key,
     ("DELETE", f"{API}/org/providers/{{provider}}"): _finds_no_key_to_delete,
+    ("POST", f"{API}/integrations/{{integration}}/connect"): _connects_only_in_its_own_org,
 }
 
 

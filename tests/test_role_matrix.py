@@ -91,6 +91,11 @@ EXPECTED_MIN_ROLE: dict[tuple[str, str], str | None] = {
     ("GET", f"{API}/executions/{{execution_id}}/logs"): "viewer",
     ("POST", f"{API}/executions/{{execution_id}}/cancel"): "editor",
     ("POST", f"{API}/executions/{{execution_id}}/approve"): "editor",
+    # Integrations: everyone sees what is connected (never the secrets); admins connect and disconnect.
+    ("GET", f"{API}/integrations/available"): "viewer",
+    ("GET", f"{API}/integrations"): "viewer",
+    ("POST", f"{API}/integrations/{{integration}}/connect"): "admin",
+    ("DELETE", f"{API}/integrations/{{integration_id}}"): "admin",
 }
 
 PEOPLE_ONLY = None  # no API key may call it, whatever its scopes
@@ -148,6 +153,10 @@ KEY_SCOPE: dict[tuple[str, str], str | None] = {
     ("GET", f"{API}/executions/{{execution_id}}/logs"): "executions:read",
     ("POST", f"{API}/executions/{{execution_id}}/cancel"): "executions:write",
     ("POST", f"{API}/executions/{{execution_id}}/approve"): PEOPLE_ONLY,
+    ("GET", f"{API}/integrations/available"): "integrations:read",
+    ("GET", f"{API}/integrations"): "integrations:read",
+    ("POST", f"{API}/integrations/{{integration}}/connect"): PEOPLE_ONLY,
+    ("DELETE", f"{API}/integrations/{{integration_id}}"): PEOPLE_ONLY,
 }
 
 # A write scope includes reading (spec §8.1): these scopes also pass a route needing the key scope.
@@ -218,6 +227,22 @@ async def _waiting_execution(client: httpx.AsyncClient, world: OrgWorld) -> str:
     return str((await create_execution(client, world.owner))["id"])
 
 
+def http_credentials_body() -> dict[str, Any]:
+    return {"name": unique("api"), "credentials": {"type": "bearer", "token": f"tok-{unique('secret')}"}}
+
+
+async def _http_integration(client: httpx.AsyncClient, world: OrgWorld) -> str:
+    return "http"
+
+
+async def _fresh_connection(client: httpx.AsyncClient, world: OrgWorld) -> str:
+    response = await client.post(
+        f"{API}/integrations/http/connect", headers=world.owner.headers, json=http_credentials_body()
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
 TARGET_FACTORIES: dict[str, TargetFactory] = {
     "member_id": _fresh_member,
     "invitation_id": _fresh_invitation,
@@ -227,6 +252,8 @@ TARGET_FACTORIES: dict[str, TargetFactory] = {
     "template_id": _fresh_template,
     "provider": _provider_with_key,
     "execution_id": _waiting_execution,
+    "integration": _http_integration,
+    "integration_id": _fresh_connection,
 }
 
 
@@ -261,6 +288,7 @@ BODIES: dict[tuple[str, str], Callable[[OrgWorld], dict[str, Any]]] = {
     ("PUT", f"{API}/org/providers/{{provider}}"): lambda w: provider_key_body(),
     ("POST", f"{API}/agents/{{agent_id}}/execute"): lambda w: {"input": {"name": "Matrix"}},
     ("POST", f"{API}/executions/{{execution_id}}/approve"): lambda w: {"decision": "approve", "comment": "ok"},
+    ("POST", f"{API}/integrations/{{integration}}/connect"): lambda w: http_credentials_body(),
 }
 
 

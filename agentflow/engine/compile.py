@@ -497,6 +497,21 @@ def _worker(compiled: CompiledDefinition, node_id: str) -> Callable[..., Any]:
                 if status == "waiting_approval":
                     await run.emit("step.waiting_approval", {"node_id": node_id, "step_id": str(step_id)})
                 raise
+            except asyncio.CancelledError:
+                # The execution was cancelled or ran out of time mid-node: the in-flight call is
+                # abandoned, and the step says so rather than staying `running` forever.
+                await asyncio.shield(
+                    run.store.step_finished(
+                        step_id,
+                        status="cancelled",
+                        output=None,
+                        error={"message": "stopped: the execution was cancelled or timed out", "code": "STOPPED"},
+                        tokens=0,
+                        cost=Decimal(0),
+                        duration_ms=_ms(started),
+                    )
+                )
+                raise
             except TimeoutError:
                 error = NodeError(f"{node_id} timed out after {timeout:g}s", code="NODE_TIMEOUT")
                 error.retryable = True

@@ -28,6 +28,7 @@ parked or waiting for approval does not count); `node_timeout_seconds` bounds ea
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 import uuid
@@ -47,7 +48,9 @@ from agentflow.engine.nodes.context import NodeRun
 from agentflow.engine.providers import ProviderRouter
 from agentflow.engine.retry import NodeRetryPolicy
 from agentflow.engine.spec import AgentDefinition
-from agentflow.engine.tools import ToolRegistry, default_tools
+from agentflow.engine.tools import CredentialResolver, ToolRegistry, default_tools
+
+log = logging.getLogger("agentflow.engine")
 
 RunStatus = Literal["completed", "failed", "waiting_approval", "cancelled", "parked"]
 StepStatus = Literal["running", "completed", "failed", "skipped", "waiting_approval", "waiting"]
@@ -144,6 +147,7 @@ class RunContext:
 
 
 RouterFactory = Callable[[RunContext], ProviderRouter]
+CredentialsFactory = Callable[[RunContext], CredentialResolver]
 
 
 @dataclass
@@ -151,6 +155,8 @@ class EngineServices:
     router: ProviderRouter | RouterFactory | None = None
     """A router, or a factory building one per execution (the org's credentials)."""
     tools: ToolRegistry = field(default_factory=default_tools)
+    credentials: CredentialsFactory | None = None
+    """Builds the org's resolver of integration secrets for each execution."""
     egress_allowed_hosts: tuple[str, ...] = ()
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     clock: Callable[[], float] = time.time
@@ -158,6 +164,8 @@ class EngineServices:
     in_process_delay_limit: float = 30.0
     """Delays up to this many seconds wait in process; longer ones park the execution."""
     stream_tokens: bool = True
+    cancel_poll_seconds: float = 1.0
+    """How often a running execution checks whether it was cancelled (to stop in-flight calls)."""
 
 
 @dataclass
@@ -181,6 +189,7 @@ class EngineRun:
     events: EventSink
     services: EngineServices
     router: ProviderRouter | None
+    credentials: CredentialResolver | None = None
 
     async def emit(self, type: str, payload: dict[str, Any]) -> None:
         await self.events.emit(type, {"execution_id": str(self.ctx.execution_id), **payload})
@@ -216,6 +225,7 @@ class EngineRun:
             in_process_delay_limit=self.services.in_process_delay_limit,
             stream_tokens=self.services.stream_tokens,
             inputs=inputs,
+            credentials=self.credentials,
         )
 
 
@@ -235,7 +245,8 @@ async def run_execution(
     compiled = compile_definition(definition, cache_key=ctx.cache_key)
     graph = compiled.graph(checkpointer)
     router = services.router(ctx) if callable(services.router) else services.router
-    run = EngineRun(ctx=ctx, store=store, events=events, services=services, router=router)
+    credentials = services.credentials(ctx) if services.credentials is not None else None
+    run = EngineRun(ctx=ctx, store=store, events=events, services=services, router=router, credentials=credentials)
     configurable: dict[str, Any] = {"thread_id": str(ctx.execution_id)}
     config: RunnableConfig = {"configurable": configurable, "recursion_limit": RECURSION_LIMIT}
 
@@ -270,10 +281,18 @@ async def run_execution(
     else:
         return _outcome(snapshot.values)  # already finished
 
+    invocation = asyncio.create_task(
+        graph.ainvoke(graph_input, config, context=run, durability=ctx.settings.durability)
+    )
+    watcher = asyncio.create_task(_watch_for_cancel(store, services.cancel_poll_seconds, invocation))
     try:
         async with asyncio.timeout(ctx.settings.timeout_seconds):
-            await graph.ainvoke(graph_input, config, context=run, durability=ctx.settings.durability)
+            await invocation
     except ExecutionCancelled:
+        return await _cancelled(run)
+    except asyncio.CancelledError:
+        if not (watcher.done() and not watcher.cancelled() and watcher.result()):
+            raise  # we are being cancelled ourselves (worker shutdown), not the execution
         return await _cancelled(run)
     except TimeoutError:
         error = {
@@ -282,6 +301,9 @@ async def run_execution(
         }
         await run.emit("execution.failed", {"error": error})
         return RunOutcome(status="failed", error=error)
+
+    finally:
+        watcher.cancel()
 
     snapshot = await graph.aget_state(config)
     if snapshot.interrupts:
@@ -297,6 +319,23 @@ async def run_execution(
     else:
         await run.emit("execution.completed", {"output": outcome.output})
     return outcome
+
+
+async def _watch_for_cancel(store: ExecutionStore, interval: float, invocation: asyncio.Task[Any]) -> bool:
+    """Cancel the running graph as soon as the execution is cancelled, so an in-flight HTTP or LLM
+    call stops now rather than at the next step boundary. True when it did."""
+    while not invocation.done():
+        await asyncio.sleep(interval)
+        try:
+            cancelled = await store.is_cancelled()
+        except Exception:
+            # The step boundary check still runs; try again at the next poll.
+            log.warning("could not check for cancellation", exc_info=True)
+            continue
+        if cancelled and not invocation.done():
+            invocation.cancel()
+            return True
+    return False
 
 
 def _outcome(values: Mapping[str, Any]) -> RunOutcome:

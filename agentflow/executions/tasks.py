@@ -47,6 +47,7 @@ from agentflow.executions.queue import enqueue
 from agentflow.executions.schemas import ExecutionStatus
 from agentflow.executions.store import DbExecutionStore
 from agentflow.executions.sweeper import sweep
+from agentflow.integrations.service import OrgIntegrationCredentials
 from agentflow.kit.db import Database, libpq_url
 from agentflow.kit.vault import Vault, vault_from_settings
 from agentflow.llm.credentials import OrgCredentialSource
@@ -327,6 +328,7 @@ async def _run(execution_id: uuid.UUID, org_id: uuid.UUID, *, owner: str, final_
     events = RedisEventSink(resources.redis, resources.db, execution_id=execution_id, org_id=org_id)
     services = EngineServices(
         router=lambda ctx: _router(resources, ctx.org_id),
+        credentials=lambda ctx: OrgIntegrationCredentials(resources.db, resources.vault, ctx.org_id),
         egress_allowed_hosts=tuple(resources.settings.egress_allowed_hosts),
         in_process_delay_limit=resources.settings.execution_in_process_delay_seconds,
     )

@@ -1,7 +1,8 @@
 """Tool action: call one action of an integration (http.request, slack.send_message, …).
 
-Concrete tools arrive with the integrations issue; each declares its params model, which will then
-check `params` too. Here the node only pins the call's shape.
+Each tool declares its params model, which checks the rendered `params`. With a `credential_id`,
+the node opens that connected integration's secret (it must belong to the tool's own provider)
+and hands it to the tool in its context, never through the params, so it reaches no step record.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pydantic import Field, StringConstraints, ValidationError
 
 from agentflow.engine.nodes.base import ERROR_OUTPUT, OUTPUT, NodeConfig, NodeType, template_hint, widget_hint
 from agentflow.engine.nodes.context import NodeError, NodeResult, NodeRun
-from agentflow.engine.tools import ToolContext
+from agentflow.engine.tools import ToolContext, tool_provider
 
 ToolName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$", max_length=100)]
 
@@ -50,6 +51,16 @@ async def run(config: ToolConfig, run: NodeRun) -> NodeResult:
         raise NodeError(
             f"invalid parameters for {config.tool}: {where}: {first['msg']}", code="INVALID_PARAMS"
         ) from None
+    credential = None
+    if config.credential_id is not None:
+        provider = tool_provider(config.tool)
+        if run.credentials is not None:
+            credential = await run.credentials.resolve(config.credential_id, provider=provider)
+        if credential is None:
+            raise NodeError(
+                f"credential {config.credential_id} is not a connected {provider} integration of this org",
+                code="CREDENTIAL_NOT_FOUND",
+            )
     context = ToolContext(
         org_id=run.org_id,
         execution_id=run.execution_id,
@@ -57,6 +68,7 @@ async def run(config: ToolConfig, run: NodeRun) -> NodeResult:
         credential_id=config.credential_id,
         timeout_seconds=float(config.timeout_seconds),
         egress_allowed_hosts=run.egress_allowed_hosts,
+        credential=credential,
     )
     return NodeResult(output=await tool.run(params, context))
 

@@ -19,7 +19,7 @@ from agentflow.engine.variables import MISSING, Expression, evaluate, parse_temp
 
 if TYPE_CHECKING:
     from agentflow.engine.providers import ProviderRouter
-    from agentflow.engine.tools import ToolRegistry
+    from agentflow.engine.tools import CredentialResolver, ToolRegistry
 
 
 class NodeError(Exception):
@@ -85,6 +85,8 @@ class NodeRun:
     stream_tokens: bool = True
     inputs: dict[str, Any] = field(default_factory=dict)
     """For a merge: the outputs of the nodes whose branches arrived, by node id."""
+    credentials: CredentialResolver | None = None
+    """Opens the secrets of the org's connected integrations (action nodes' `credential_id`)."""
 
     def render(self, value: Any, path: str = "") -> Any:
         return render_checked(value, self.variables, path)

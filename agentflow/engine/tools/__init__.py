@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -25,6 +25,13 @@ class RetryableToolError(RetryableNodeError):
     pass
 
 
+class CredentialResolver(Protocol):
+    """Opens a connected integration's secret for the running org (the domain implements it on
+    the vault); None when the id names nothing this org has connected for `provider`."""
+
+    async def resolve(self, credential_id: uuid.UUID, *, provider: str) -> dict[str, Any] | None: ...
+
+
 @dataclass(frozen=True)
 class ToolContext:
     org_id: uuid.UUID
@@ -33,6 +40,13 @@ class ToolContext:
     credential_id: uuid.UUID | None
     timeout_seconds: float
     egress_allowed_hosts: tuple[str, ...] = ()
+    credential: Mapping[str, Any] | None = field(default=None, repr=False)
+    """The opened secret of `credential_id` (never in a step's input, output or logs)."""
+
+
+def tool_provider(tool_name: str) -> str:
+    """The integration a tool belongs to: `slack.send_message` → `slack`."""
+    return tool_name.split(".", 1)[0]
 
 
 class Tool(Protocol):
@@ -74,4 +88,13 @@ def default_tools() -> ToolRegistry:
     return ToolRegistry([HttpRequestTool()])
 
 
-__all__ = ["RetryableToolError", "Tool", "ToolContext", "ToolError", "ToolRegistry", "default_tools"]
+__all__ = [
+    "CredentialResolver",
+    "RetryableToolError",
+    "Tool",
+    "ToolContext",
+    "ToolError",
+    "ToolRegistry",
+    "default_tools",
+    "tool_provider",
+]
