@@ -241,6 +241,10 @@ VALID_BODIES: dict[tuple[str, str], Callable[[OrgWorld], dict[str, Any]]] = {
     # Without a base_url: a valid one must resolve to a public address and would then be called;
     # its bad values are walked by test_provider_key_base_urls_are_checked.
     ("POST", f"{API}/agents/{{agent_id}}/execute"): lambda w: {"input": {"name": "Valid"}, "version": 1},
+    ("POST", f"{API}/agents/{{agent_id}}/test"): lambda w: {
+        "input": {"name": "Valid"},
+        "pinned_outputs": {"greet": {"output": {"text": "pinned"}, "handle": "out"}},
+    },
     ("POST", f"{API}/executions/{{execution_id}}/approve"): lambda w: {"decision": "approve", "comment": "Valid"},
     ("POST", f"{API}/integrations/{{integration}}/connect"): lambda w: {
         "name": "Valid connection",
@@ -259,6 +263,7 @@ NO_STRING_FIELDS = {
     ("PUT", f"{API}/agents/{{agent_id}}/draft"),
     ("POST", f"{API}/agents/{{agent_id}}/validate"),
     ("POST", f"{API}/agents/{{agent_id}}/execute"),
+    ("POST", f"{API}/agents/{{agent_id}}/test"),
 }
 
 PATH_VALUES: dict[str, Callable[[OrgWorld], str]] = {

@@ -316,6 +316,7 @@ REQUEST_BODIES: dict[tuple[str, str], dict[str, Any] | BodyFactory] = {
     ("POST", f"{API}/templates/{{template_id}}/install"): {"name": "Hijacked"},
     ("PUT", f"{API}/org/providers/{{provider}}"): {"api_key": A_PROVIDER_KEY},
     ("POST", f"{API}/agents/{{agent_id}}/execute"): {"input": {"hijacked": True}},
+    ("POST", f"{API}/agents/{{agent_id}}/test"): {"input": {"hijacked": True}},
     ("POST", f"{API}/executions/{{execution_id}}/approve"): {"decision": "approve", "comment": "Hijacked"},
     ("POST", f"{API}/integrations/{{integration}}/connect"): {
         "name": "Hijacked",

@@ -84,6 +84,7 @@ EXPECTED_MIN_ROLE: dict[tuple[str, str], str | None] = {
     ("GET", f"{API}/models"): "viewer",
     # Executions: viewers read, editors run, cancel and decide approvals (signed-in people only).
     ("POST", f"{API}/agents/{{agent_id}}/execute"): "editor",
+    ("POST", f"{API}/agents/{{agent_id}}/test"): "editor",
     ("GET", f"{API}/executions"): "viewer",
     ("GET", f"{API}/executions/pending-approvals"): "viewer",
     ("GET", f"{API}/executions/{{execution_id}}"): "viewer",
@@ -146,6 +147,7 @@ KEY_SCOPE: dict[tuple[str, str], str | None] = {
     ("DELETE", f"{API}/org/providers/{{provider}}"): PEOPLE_ONLY,
     ("GET", f"{API}/models"): "agents:read",
     ("POST", f"{API}/agents/{{agent_id}}/execute"): "executions:write",
+    ("POST", f"{API}/agents/{{agent_id}}/test"): "executions:write",
     ("GET", f"{API}/executions"): "executions:read",
     ("GET", f"{API}/executions/pending-approvals"): PEOPLE_ONLY,
     ("GET", f"{API}/executions/{{execution_id}}"): "executions:read",
@@ -287,6 +289,7 @@ BODIES: dict[tuple[str, str], Callable[[OrgWorld], dict[str, Any]]] = {
     ("POST", f"{API}/templates/{{template_id}}/install"): lambda w: {"name": unique("installed")},
     ("PUT", f"{API}/org/providers/{{provider}}"): lambda w: provider_key_body(),
     ("POST", f"{API}/agents/{{agent_id}}/execute"): lambda w: {"input": {"name": "Matrix"}},
+    ("POST", f"{API}/agents/{{agent_id}}/test"): lambda w: {"input": {"name": "Matrix"}},
     ("POST", f"{API}/executions/{{execution_id}}/approve"): lambda w: {"decision": "approve", "comment": "ok"},
     ("POST", f"{API}/integrations/{{integration}}/connect"): lambda w: http_credentials_body(),
 }

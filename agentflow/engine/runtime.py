@@ -136,6 +136,8 @@ class RunContext:
     settings: RunSettings = field(default_factory=RunSettings)
     cache_key: str | None = None
     """Identifies the definition for the compiled-graph cache (the version id); default: its hash."""
+    pinned_outputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Test runs: node id → {"output", "handle"} used instead of running the node (no side effect)."""
 
     def template_fields(self) -> dict[str, Any]:
         return {

@@ -20,6 +20,7 @@ from agentflow.executions.schemas import (
     ExecutionStatus,
     LogOut,
     StepOut,
+    TestRunIn,
 )
 from agentflow.kit.deps import RateLimiterDep, SessionDep, SettingsDep
 from agentflow.kit.pagination import Page
@@ -71,6 +72,24 @@ async def execute_agent(
     )
     if created and execution.status == ExecutionStatus.PENDING:
         _enqueue_later(request, tasks, execution.id, principal.org_id, resume=False)
+    return ExecuteOut(execution_id=execution.id, status=ExecutionStatus(execution.status))
+
+
+@router.post("/agents/{agent_id}/test", status_code=status.HTTP_202_ACCEPTED)
+async def test_agent(
+    agent_id: uuid.UUID,
+    body: TestRunIn,
+    principal: Executor,
+    session: SessionDep,
+    request: Request,
+    tasks: BackgroundTasks,
+    limiter: RateLimiterDep,
+    settings: SettingsDep,
+) -> ExecuteOut:
+    """Dry-run the current draft with this trigger data (202 with the execution id; watch it like
+    any run). Marked `is_test` and not billed; `pinned_outputs` skip nodes' real side effects."""
+    execution = await service.test_run(session, principal, agent_id, body, limiter=limiter, settings=settings)
+    _enqueue_later(request, tasks, execution.id, principal.org_id, resume=False)
     return ExecuteOut(execution_id=execution.id, status=ExecutionStatus(execution.status))
 
 

@@ -4,10 +4,11 @@ import enum
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
+from agentflow.engine.spec import NodeId
 from agentflow.kit.schemas import RequestModel
 
 
@@ -31,6 +32,22 @@ class ExecuteIn(RequestModel):
     version: int | None = Field(None, ge=1, le=1_000_000, description="Run this version; default: the latest")
 
 
+class PinnedOutput(RequestModel):
+    output: Any = Field(description="What the node's step returns instead of running (e.g. a sample API answer)")
+    handle: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
+        None, description="The output handle to continue on (if/else: true/false, …); default: the main one"
+    )
+
+
+class TestRunIn(RequestModel):
+    input: dict[str, Any] = Field(default_factory=dict, description="The trigger data (`{{trigger.data.…}}`)")
+    pinned_outputs: dict[NodeId, PinnedOutput] = Field(
+        default_factory=dict,
+        max_length=500,
+        description="Nodes not to run, by node id, with the output to use instead (skip real side effects)",
+    )
+
+
 class ExecuteOut(BaseModel):
     execution_id: uuid.UUID
     status: ExecutionStatus
@@ -48,6 +65,7 @@ class ExecutionOut(BaseModel):
     agent_version: int | None
     status: ExecutionStatus
     triggered_by: str | None
+    is_test: bool = Field(description="A dry run of the draft (POST /agents/{id}/test): not billed")
     trigger_data: dict[str, Any]
     started_at: datetime | None
     completed_at: datetime | None

@@ -31,6 +31,7 @@ from agentflow.executions.schemas import (
     ExecutionStatus,
     LogOut,
     StepOut,
+    TestRunIn,
 )
 from agentflow.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 from agentflow.kit.pagination import Page
@@ -55,6 +56,7 @@ def execution_out(row: Execution) -> ExecutionOut:
         agent_version=meta.get("agent_version"),
         status=ExecutionStatus(row.status),
         triggered_by=row.triggered_by,
+        is_test=row.is_test,
         trigger_data=row.trigger_data,
         started_at=row.started_at,
         completed_at=row.completed_at,
@@ -133,6 +135,54 @@ async def execute(
     )
     await session.refresh(execution)
     return execution, True
+
+
+async def test_run(
+    session: AsyncSession,
+    principal: Principal,
+    agent_id: uuid.UUID,
+    body: TestRunIn,
+    *,
+    limiter: RateLimiter,
+    settings: Settings,
+) -> Execution:
+    """A dry run of the agent's current draft (valid, not necessarily published): `is_test`, not
+    billed, not held behind the concurrency limit. Pinned nodes return their pinned output
+    instead of running."""
+    agent = await agents.load_editable(session, principal, agent_id)
+    definition = agents.require_valid(agent.draft_definition)
+    handles = {node.id: {"out", "error"} for node in definition.nodes}
+    for edge in definition.edges:
+        handles[edge.source].add(edge.source_handle)
+    for node_id, pinned in body.pinned_outputs.items():
+        if node_id not in handles:
+            raise Unprocessable(f"The draft has no node {node_id!r} to pin", code="UNKNOWN_PINNED_NODE")
+        if pinned.handle is not None and pinned.handle not in handles[node_id]:
+            raise Unprocessable(
+                f"Node {node_id!r} has no output handle {pinned.handle!r}", code="UNKNOWN_PINNED_HANDLE"
+            )
+    await admission.check_plan_limit(session, limiter, settings, principal.org_id)
+    execution = await ExecutionRepository(session, principal.org_id).add(
+        Execution(
+            agent_id=agent.id,
+            agent_version_id=None,
+            triggered_by="test",
+            trigger_data=body.input,
+            status=ExecutionStatus.PENDING.value,
+            is_test=True,
+            enqueued_at=datetime.now(UTC),
+            metadata_={
+                "agent_version": None,
+                "draft_revision": agent.draft_revision,
+                "test_definition": definition.model_dump(mode="json"),
+                "pinned_outputs": {k: v.model_dump(mode="json") for k, v in body.pinned_outputs.items()},
+                "triggered_by_user": str(principal.user_id) if principal.user_id else None,
+                "triggered_by_api_key": str(principal.api_key_id) if principal.api_key_id else None,
+            },
+        )
+    )
+    await session.refresh(execution)
+    return execution
 
 
 async def load(

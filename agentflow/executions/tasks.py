@@ -148,11 +148,25 @@ def lease_owner(task_id: str | None) -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{task_id or uuid.uuid4().hex}"
 
 
+def _runnable(
+    version: AgentVersion | None, meta: dict[str, Any]
+) -> tuple[AgentDefinition, int, uuid.UUID | None] | None:
+    """(definition, version number, version id) to run: the published version, or for a test run
+    the draft snapshot taken when it started (version 0)."""
+    if version is not None:
+        return AgentDefinition.model_validate(version.definition), version.version, version.id
+    draft = meta.get("test_definition")
+    if isinstance(draft, dict):
+        return AgentDefinition.model_validate(draft), 0, None
+    return None
+
+
 @dataclass
 class _Claim:
     definition: AgentDefinition
     ctx: RunContext
-    version_id: uuid.UUID
+    version_id: uuid.UUID | None
+    is_test: bool
     agent_id: uuid.UUID
     resume: dict[str, Any] | None
     previous_tokens: int
@@ -175,13 +189,18 @@ async def _claim(resources: WorkerResources, execution_id: uuid.UUID, org_id: uu
             stale_before = now - timedelta(seconds=resources.settings.execution_lease_seconds)
             if execution.heartbeat_at is not None and execution.heartbeat_at > stale_before:
                 return None  # another worker holds it and is alive
-        version = await session.get(AgentVersion, execution.agent_version_id)
         agent = await session.get(Agent, execution.agent_id)
-        if version is None or agent is None:
+        meta = dict(execution.metadata_ or {})
+        runnable = _runnable(
+            await session.get(AgentVersion, execution.agent_version_id) if execution.agent_version_id else None,
+            meta,
+        )
+        if runnable is None or agent is None:
             execution.status = ExecutionStatus.FAILED.value
             execution.error_message = "The agent version no longer exists"
             execution.completed_at = now
             return None
+        definition, version_number, version_id = runnable
         # Whoever held this run before us is gone (or is our own earlier attempt): a step it left
         # running never finished and runs again under a new step row.
         await session.execute(
@@ -189,29 +208,32 @@ async def _claim(resources: WorkerResources, execution_id: uuid.UUID, org_id: uu
             .where(ExecutionStep.execution_id == execution.id, ExecutionStep.status == "running")
             .values(status="interrupted", error_message=INTERRUPTED_STEP_MESSAGE, completed_at=now)
         )
-        meta = dict(execution.metadata_ or {})
         resume = meta.get("resume")
         first_start = execution.started_at is None
         if first_start:
             execution.started_at = now
-            session.add(UsageRecord(org_id=org_id, execution_id=execution.id, record_type="execution", quantity=1))
+            if not execution.is_test:  # test runs are not billed
+                session.add(UsageRecord(org_id=org_id, execution_id=execution.id, record_type="execution", quantity=1))
         execution.status = ExecutionStatus.RUNNING.value
         execution.lease_owner = owner
         execution.heartbeat_at = now
         execution.wake_at = None
+        pinned = meta.get("pinned_outputs") if execution.is_test else None
         return _Claim(
-            definition=AgentDefinition.model_validate(version.definition),
+            definition=definition,
             ctx=RunContext(
                 execution_id=execution.id,
                 org_id=org_id,
                 agent_id=execution.agent_id,
-                agent_version=version.version,
+                agent_version=version_number,
                 trigger=dict(execution.trigger_data or {}),
                 started_at=execution.started_at or now,
                 settings=run_settings(agent.settings),
-                cache_key=str(version.id),
+                cache_key=str(version_id) if version_id else None,
+                pinned_outputs=pinned if isinstance(pinned, dict) else {},
             ),
-            version_id=version.id,
+            version_id=version_id,
+            is_test=execution.is_test,
             agent_id=execution.agent_id,
             resume=resume if isinstance(resume, dict) else None,
             previous_tokens=execution.total_tokens,
@@ -271,7 +293,7 @@ async def _record(
         ).one()
         execution.total_tokens, execution.total_cost = int(tokens), Decimal(cost)
         delta_tokens = int(tokens) - claim.previous_tokens
-        if delta_tokens > 0:
+        if delta_tokens > 0 and not claim.is_test:
             delta_cost = Decimal(cost) - claim.previous_cost
             session.add(
                 UsageRecord(
