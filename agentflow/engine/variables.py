@@ -34,12 +34,15 @@ Rendering rules (`render`):
 
 Limits bound the work a hostile string can cause: expressions of at most MAX_EXPRESSION_LENGTH
 characters, at most MAX_EXPRESSIONS_PER_TEMPLATE per string, MAX_PATH_SEGMENTS segments, MAX_FILTERS
-filters.
+filters. Rendering produces at most MAX_RENDERED_LENGTH characters of text per filter result and per
+interpolated string, and raises TemplateRenderError beyond that (or for a value nested too deeply to
+write as JSON text): each `json` filter can double a string's length (quotes and backslashes get
+escaped), so eight of them in a row, times two hundred expressions, would otherwise turn a 100 kB
+field into gigabytes.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 from collections.abc import Mapping, Sequence
@@ -53,10 +56,13 @@ MAX_EXPRESSIONS_PER_TEMPLATE = 200
 MAX_PATH_SEGMENTS = 32
 MAX_FILTERS = 8
 MAX_NAME_LENGTH = 128
+MAX_RENDERED_LENGTH = 10_000_000
+"""Characters of text one filter or one interpolated string may produce (a 5 MB HTTP body still fits)."""
 
 FILTERS_WITH_ARGUMENT = frozenset({"default"})
 FILTERS_WITHOUT_ARGUMENT = frozenset({"json", "upper", "lower", "trim", "length"})
 FILTERS = FILTERS_WITH_ARGUMENT | FILTERS_WITHOUT_ARGUMENT
+_TEXT_FILTERS = frozenset({"json", "upper", "lower", "trim"})
 
 Segment = str | int
 
@@ -70,6 +76,14 @@ class TemplateSyntaxError(ValueError):
         self.message = message
         self.position = position
         self.path = path
+
+
+class TemplateRenderError(ValueError):
+    """A template that parses but whose result cannot be produced within the limits: text longer than
+    MAX_RENDERED_LENGTH, or a value nested too deeply to turn into JSON text. `code` is what a failed
+    step reports."""
+
+    code = "TEMPLATE_TOO_LARGE"
 
 
 @dataclass(frozen=True)
@@ -405,7 +419,8 @@ def render(value: Any, context: Mapping[str, Any]) -> Any:
     """Render every string in a nested dict/list value against `context` (see the module doc).
 
     `context` maps roots to values: {"trigger": {...}, "vars": {...}, "<node_id>": {"output": ...}}.
-    Raises TemplateSyntaxError for a string that does not parse (validation reports those first).
+    Raises TemplateSyntaxError for a string that does not parse (validation reports those first), and
+    TemplateRenderError when a result would exceed the rendering limits.
     """
     if isinstance(value, str):
         return render_text(value, context)
@@ -423,7 +438,14 @@ def render_text(text: str, context: Mapping[str, Any]) -> Any:
     if template.single_expression is not None:
         value = evaluate(template.single_expression, context)
         return None if value is MISSING else value
-    return "".join(part if isinstance(part, str) else _as_text(evaluate(part, context)) for part in template.parts)
+    pieces: list[str] = []
+    length = 0
+    for part in template.parts:
+        piece = part if isinstance(part, str) else _as_text(evaluate(part, context))
+        length += len(piece)
+        _check_length(length)
+        pieces.append(piece)
+    return "".join(pieces)
 
 
 def evaluate(expression: Expression, context: Mapping[str, Any]) -> Any:
@@ -435,7 +457,16 @@ def evaluate(expression: Expression, context: Mapping[str, Any]) -> Any:
             break
     for applied in expression.filters:
         value = _apply_filter(applied, value)
+        if applied.name in _TEXT_FILTERS and isinstance(value, str):
+            # Checked after every filter that makes new text, so a chain of `json` filters stops at
+            # the first oversized result instead of doubling it seven more times.
+            _check_length(len(value))
     return value
+
+
+def _check_length(length: int) -> None:
+    if length > MAX_RENDERED_LENGTH:
+        raise TemplateRenderError(f"the rendered text is longer than {MAX_RENDERED_LENGTH} characters")
 
 
 def _step(value: Any, segment: Segment) -> Any:
@@ -450,7 +481,7 @@ def _apply_filter(applied: Filter, value: Any) -> Any:
     name = applied.name
     if name == "default":
         # A copy: the parsed template is cached and shared, its argument must not leak out mutable.
-        return copy.deepcopy(applied.argument) if value is MISSING or value is None else value
+        return _copy_json(applied.argument) if value is MISSING or value is None else value
     if name == "json":
         return "null" if value is MISSING else _to_json(value)
     if name == "length":
@@ -469,6 +500,32 @@ def _apply_filter(applied: Filter, value: Any) -> Any:
     return text.strip()  # trim
 
 
+def _copy_json(value: Any) -> Any:
+    """A copy of a JSON value (a default() argument), made without recursion.
+
+    copy.deepcopy recursed two Python frames per nesting level, so an argument nested ~490 deep (it
+    fits in MAX_EXPRESSION_LENGTH, and the template passes validation) raised RecursionError when
+    rendered from a worker's already deep stack.
+    """
+    if not isinstance(value, list | dict):
+        return value
+    root: Any = [] if isinstance(value, list) else {}
+    pending: list[tuple[Any, Any]] = [(value, root)]
+    while pending:
+        source, target = pending.pop()
+        items = enumerate(source) if isinstance(source, list) else source.items()
+        for key, item in items:
+            if isinstance(item, list | dict):
+                child: Any = [] if isinstance(item, list) else {}
+                pending.append((item, child))
+                item = child
+            if isinstance(target, list):
+                target.append(item)
+            else:
+                target[key] = item
+    return root
+
+
 def _as_text(value: Any) -> str:
     if value is MISSING or value is None:
         return ""
@@ -478,4 +535,7 @@ def _as_text(value: Any) -> str:
 
 
 def _to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (RecursionError, ValueError) as error:  # nesting deeper than the stack allows; a cycle
+        raise TemplateRenderError(f"the value cannot be written as JSON text: {error}") from None

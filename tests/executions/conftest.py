@@ -6,6 +6,7 @@ modules (whose app uses database 0 and has no worker) never reach it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -56,7 +57,11 @@ def start_worker(
     if beat:
         command += ["-B", "-s", str(log_path.with_suffix(".beat-schedule"))]
     with open(log_path, "ab") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+        # Its own process group: with -B the worker forks a beat process, and a kill must take
+        # the whole node down, as a crashed machine would, not leave beat running on its own.
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     client = create_celery(settings_for(full_env))
     deadline = time.monotonic() + 60
     while True:
@@ -72,15 +77,20 @@ def start_worker(
 
 
 def stop_worker(process: subprocess.Popen[bytes], *, kill: bool = False) -> None:
-    """SIGTERM (a warm shutdown) or, with `kill`, SIGKILL: the worker gets no chance to clean up."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    """SIGTERM (a warm shutdown) or, with `kill`, SIGKILL to the worker and its beat at once:
+    they get no chance to clean up. Whatever is left of the group afterwards is killed."""
+    if process.poll() is None:
+        if kill:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")

@@ -9,13 +9,21 @@ filter makes a missing value acceptable).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from agentflow.engine.variables import MISSING, Expression, evaluate, parse_template
+from agentflow.engine.variables import (
+    MAX_RENDERED_LENGTH,
+    MISSING,
+    Expression,
+    TemplateRenderError,
+    evaluate,
+    parse_template,
+)
 
 if TYPE_CHECKING:
     from agentflow.engine.providers import ProviderRouter
@@ -136,19 +144,24 @@ def _render_text(text: str, context: Mapping[str, Any], path: str) -> Any:
     if template.single_expression is not None:
         return _evaluate(template.single_expression, context, path)
     pieces: list[str] = []
+    total = 0
     for part in template.parts:
         if isinstance(part, str):
-            pieces.append(part)
-            continue
-        value = _evaluate(part, context, path)
-        if value is None:
-            pieces.append("")
-        elif isinstance(value, str):
-            pieces.append(value)
+            piece = part
         else:
-            import json
-
-            pieces.append(json.dumps(value, ensure_ascii=False, default=str))
+            value = _evaluate(part, context, path)
+            if value is None:
+                piece = ""
+            elif isinstance(value, str):
+                piece = value
+            else:
+                piece = json.dumps(value, ensure_ascii=False, default=str)
+        # Each expression is bounded on its own; the joined text must be too, or 200 of them
+        # could still add up to 200 times the limit.
+        total += len(piece)
+        if total > MAX_RENDERED_LENGTH:
+            raise TemplateRenderError(f"{path}: the rendered text is longer than {MAX_RENDERED_LENGTH} characters")
+        pieces.append(piece)
     return "".join(pieces)
 
 
