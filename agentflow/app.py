@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
@@ -21,6 +21,7 @@ from agentflow.audit.router import router as audit_router
 from agentflow.auth.router import router as auth_router
 from agentflow.engine.providers import build_providers, default_catalog
 from agentflow.executions.router import router as executions_router
+from agentflow.executions.stream import EventHub
 from agentflow.integrations.router import router as integrations_router
 from agentflow.kit.db import Database
 from agentflow.kit.errors import error_response, install_error_handlers
@@ -33,6 +34,7 @@ from agentflow.llm.router import router as llm_router
 from agentflow.orgs.router import router as orgs_router
 from agentflow.settings import Settings, get_settings
 from agentflow.templates.router import router as templates_router
+from agentflow.triggers.router import router as triggers_router
 from agentflow.worker import create_celery
 
 API_PREFIX = "/api/v1"
@@ -49,6 +51,8 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("POST", f"{API_PREFIX}/auth/refresh"),
         ("POST", f"{API_PREFIX}/auth/logout"),
         ("POST", f"{API_PREFIX}/auth/accept-invite"),
+        # Authenticated by the secret token in its URL (and, by default, an HMAC signature).
+        ("POST", f"{API_PREFIX}/hooks/{{token}}"),
     }
 )
 
@@ -65,11 +69,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.database_url or "", pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
         )
         app.state.redis = Redis.from_url(settings.redis_url or "", decode_responses=True)
-        app.state.rate_limiter = RateLimiter(settings.redis_url or "", enabled=settings.rate_limit_enabled)
+        app.state.rate_limiter = RateLimiter(app.state.redis, enabled=settings.rate_limit_enabled)
         app.state.vault = vault_from_settings(settings)
         app.state.model_catalog = default_catalog()
         app.state.llm_providers = build_providers(app.state.model_catalog)
         app.state.celery = create_celery(settings)
+        app.state.event_hub = EventHub(app.state.redis)  # one pub/sub connection for all live streams
         # Everything built so far lives as long as the process: move it out of the cyclic GC's
         # reach, so a full collection no longer scans it (~90 ms pauses under load otherwise,
         # the p99 tail in bench/api_bench.py).
@@ -78,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.event_hub.close()
             await app.state.db.dispose()
             await app.state.redis.aclose()
 
@@ -104,7 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
 
-    api = APIRouter(prefix=API_PREFIX)
+    # Each router straight into the app, not through one more APIRouter: FastAPI walks the tree of
+    # included routers on every request to match it (bench/api_bench.py).
     for router in (
         auth_router,
         orgs_router,
@@ -115,9 +122,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         llm_router,
         executions_router,
         integrations_router,
+        triggers_router,
     ):
-        api.include_router(router)
-    app.include_router(api)
+        app.include_router(router, prefix=API_PREFIX)
     _add_health_routes(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     rate_limit_api_key: str = "500/minute"
     rate_limit_auth_ip: str = "10/minute"
     rate_limit_auth_account: str = "10/minute"
+    # Webhook requests per agent (spec §8.4 leaves it open; a burst guard, not a plan limit).
+    rate_limit_webhook: str = "600/minute"
     # Runs started per org, by plan (spec §8.4 "based on plan"); an unknown plan gets starter's.
     rate_limit_executions: dict[str, str] = Field(
         default_factory=lambda: {"starter": "600/minute", "pro": "6000/minute", "enterprise": "60000/minute"}
@@ -93,8 +95,19 @@ class Settings(BaseSettings):
     execution_lease_seconds: float = Field(30.0, gt=0)
     execution_sweep_interval_seconds: float = Field(5.0, gt=0)
     execution_pending_resend_seconds: float = Field(300.0, gt=0)
+    # How often Celery beat looks for due cron schedules.
+    schedule_tick_seconds: float = Field(15.0, gt=0)
     # Delay nodes up to this long wait inside the worker; longer ones park the run.
     execution_in_process_delay_seconds: float = Field(30.0, ge=0)
+
+    # Live execution streams (WS /executions/{id}/stream, SSE /executions/{id}/events). An idle
+    # stream sends a heartbeat (SSE comment) and re-reads the stored events every heartbeat, the
+    # safety net for a pub/sub message lost to a Redis reconnect. A client more than
+    # `stream_client_queue` events behind is disconnected and told to resume from its last seq,
+    # so a slow reader never makes the API buffer without bound.
+    stream_heartbeat_seconds: float = Field(15.0, gt=0, le=300)
+    stream_client_queue: int = Field(1000, ge=1, le=100_000)
+    stream_ticket_ttl_seconds: int = Field(60, ge=1, le=600)
 
     mail_backend: Literal["outbox", "smtp"] = "outbox"
     mail_from: str = "AgentFlow <no-reply@agentflow.local>"

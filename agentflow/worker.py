@@ -25,6 +25,7 @@ EXECUTIONS_QUEUE = "executions"
 # without a goodbye waits before it is redelivered.
 VISIBILITY_TIMEOUT_SECONDS = 2 * 60 * 60
 SWEEP_TASK = "maintenance.sweep_executions"
+SCHEDULES_TASK = "maintenance.fire_schedules"
 
 
 def create_celery(settings: Settings) -> Celery:
@@ -66,7 +67,13 @@ def create_celery(settings: Settings) -> Celery:
                 "task": SWEEP_TASK,
                 "schedule": settings.execution_sweep_interval_seconds,
                 "options": {"expires": settings.execution_sweep_interval_seconds},
-            }
+            },
+            # Cron schedules live in the database (agent_triggers); this tick fires the due ones.
+            "fire-schedules": {
+                "task": SCHEDULES_TASK,
+                "schedule": settings.schedule_tick_seconds,
+                "options": {"expires": settings.schedule_tick_seconds},
+            },
         },
     )
     return app

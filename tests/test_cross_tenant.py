@@ -294,6 +294,27 @@ FOREIGN_RESOURCE_FACTORIES: dict[str, Callable[[httpx.AsyncClient, OrgWorld], Aw
     "integration_id": _integration,
 }
 
+
+async def _webhook_agent(client: httpx.AsyncClient, org: OrgWorld) -> Resource:
+    """A published agent started by a webhook, whose URL and secret must not change."""
+    graph = minimal(chat("greet"))
+    graph["nodes"][0] = {**graph["nodes"][0], "type": "trigger", "subtype": "webhook", "config": {}}
+    agent = await create_agent(client, org.owner, definition=graph)
+    before = (await client.get(f"{API}/agents/{agent['id']}/triggers", headers=org.owner.headers)).json()
+
+    async def check_unchanged() -> None:
+        after = await client.get(f"{API}/agents/{agent['id']}/triggers", headers=org.owner.headers)
+        assert after.json() == before, f"agent {agent['id']}'s webhook changed"
+
+    return Resource(agent["id"], [agent["name"], before["webhook"]["url"]], check_unchanged)
+
+
+# Routes whose target must be of a particular kind: (route) -> {path parameter: factory}.
+ResourceFactory = Callable[[httpx.AsyncClient, OrgWorld], Awaitable[Resource]]
+ROUTE_RESOURCE_FACTORIES: dict[tuple[str, str], dict[str, ResourceFactory]] = {
+    ("POST", f"{API}/agents/{{agent_id}}/triggers/webhook/rotate"): {"agent_id": _webhook_agent},
+}
+
 # A body that depends on the resource's current state, built as its own org would send it.
 BodyFactory = Callable[[httpx.AsyncClient, OrgWorld, list[Resource]], Awaitable[dict[str, Any]]]
 
@@ -354,7 +375,8 @@ async def build_request(
                 f"{route_id(key)}: no factory for path parameter '{name}'. Add one to FOREIGN_RESOURCE_FACTORIES "
                 "in tests/test_cross_tenant.py so this route is checked across tenants."
             )
-        resource = await FOREIGN_RESOURCE_FACTORIES[name](client, org)
+        factory = ROUTE_RESOURCE_FACTORIES.get(key, {}).get(name, FOREIGN_RESOURCE_FACTORIES[name])
+        resource = await factory(client, org)
         resources.append(resource)
         path = path.replace(f"{{{name}}}", resource.id)
     path += query_string(app, key)

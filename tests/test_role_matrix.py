@@ -92,11 +92,17 @@ EXPECTED_MIN_ROLE: dict[tuple[str, str], str | None] = {
     ("GET", f"{API}/executions/{{execution_id}}/logs"): "viewer",
     ("POST", f"{API}/executions/{{execution_id}}/cancel"): "editor",
     ("POST", f"{API}/executions/{{execution_id}}/approve"): "editor",
+    # Watching a run live (the WebSocket stream is checked in tests/executions/test_stream.py).
+    ("GET", f"{API}/executions/{{execution_id}}/events"): "viewer",
+    ("POST", f"{API}/executions/{{execution_id}}/stream-ticket"): "viewer",
     # Integrations: everyone sees what is connected (never the secrets); admins connect and disconnect.
     ("GET", f"{API}/integrations/available"): "viewer",
     ("GET", f"{API}/integrations"): "viewer",
     ("POST", f"{API}/integrations/{{integration}}/connect"): "admin",
     ("DELETE", f"{API}/integrations/{{integration_id}}"): "admin",
+    # Triggers: the webhook URL and signing secret start the agent, so only its editors see them.
+    ("GET", f"{API}/agents/{{agent_id}}/triggers"): "editor",
+    ("POST", f"{API}/agents/{{agent_id}}/triggers/webhook/rotate"): "editor",
 }
 
 PEOPLE_ONLY = None  # no API key may call it, whatever its scopes
@@ -155,10 +161,14 @@ KEY_SCOPE: dict[tuple[str, str], str | None] = {
     ("GET", f"{API}/executions/{{execution_id}}/logs"): "executions:read",
     ("POST", f"{API}/executions/{{execution_id}}/cancel"): "executions:write",
     ("POST", f"{API}/executions/{{execution_id}}/approve"): PEOPLE_ONLY,
+    ("GET", f"{API}/executions/{{execution_id}}/events"): "executions:read",
+    ("POST", f"{API}/executions/{{execution_id}}/stream-ticket"): "executions:read",
     ("GET", f"{API}/integrations/available"): "integrations:read",
     ("GET", f"{API}/integrations"): "integrations:read",
     ("POST", f"{API}/integrations/{{integration}}/connect"): PEOPLE_ONLY,
     ("DELETE", f"{API}/integrations/{{integration_id}}"): PEOPLE_ONLY,
+    ("GET", f"{API}/agents/{{agent_id}}/triggers"): "agents:write",
+    ("POST", f"{API}/agents/{{agent_id}}/triggers/webhook/rotate"): "agents:write",
 }
 
 # A write scope includes reading (spec §8.1): these scopes also pass a route needing the key scope.
@@ -259,6 +269,19 @@ TARGET_FACTORIES: dict[str, TargetFactory] = {
 }
 
 
+async def _webhook_agent(client: httpx.AsyncClient, world: OrgWorld) -> str:
+    """A published agent started by a webhook (rotating its URL needs one)."""
+    graph = minimal(chat("greet"))
+    graph["nodes"][0] = {**graph["nodes"][0], "type": "trigger", "subtype": "webhook", "config": {}}
+    return str((await create_agent(client, world.owner, definition=graph))["id"])
+
+
+# Routes whose target must be of a particular kind: (route) -> {path parameter: factory}.
+ROUTE_TARGET_FACTORIES: dict[tuple[str, str], dict[str, TargetFactory]] = {
+    ("POST", f"{API}/agents/{{agent_id}}/triggers/webhook/rotate"): {"agent_id": _webhook_agent},
+}
+
+
 @dataclass
 class Call:
     """What a test sends: the path (with its targets and query) and the body, if any."""
@@ -335,7 +358,8 @@ async def build_request(app: FastAPI, client: httpx.AsyncClient, world: OrgWorld
     for name in PATH_PARAM.findall(template):
         if name not in TARGET_FACTORIES:
             pytest.fail(f"{route_id(key)}: add a factory for path parameter '{name}' to TARGET_FACTORIES")
-        params[name] = await TARGET_FACTORIES[name](client, world)
+        factory = ROUTE_TARGET_FACTORIES.get(key, {}).get(name, TARGET_FACTORIES[name])
+        params[name] = await factory(client, world)
         path = path.replace(f"{{{name}}}", params[name])
     required = [q.alias or q.name for q in route.dependant.query_params if q.field_info.is_required()]
     if any(name not in QUERY.get(key, {}) for name in required):

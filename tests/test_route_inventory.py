@@ -14,32 +14,39 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import RouteContext
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from agentflow.app import PUBLIC_ROUTES
 from agentflow.auth.dependencies import authenticate, authenticate_user
 from agentflow.auth.router import identify
+from agentflow.executions.stream_auth import stream_reader
 from tests.api_fixtures import (
     API,
     PASSWORD,
     assert_error,
     client_for,
+    create_agent,
     latest_invite_token,
     signup,
     unique,
 )
+from tests.engine.graphs import chat, minimal
 from tests.routes import (
     collection_time_app,
     dependency_calls,
     route_id,
     route_keys,
     routes_by_key,
+    websocket_paths,
     with_random_ids,
 )
 
 # `identify` (GET /auth/me) takes either kind of caller and calls `authenticate` or
-# `authenticate_user` itself rather than through Depends; the behavioural test below checks it
-# really refuses anonymous callers.
-AUTHENTICATORS: frozenset[Callable[..., Any]] = frozenset({authenticate, authenticate_user, identify})
+# `authenticate_user` itself rather than through Depends; so does `stream_reader` (the execution
+# event routes), which also takes a single-use stream ticket instead. The behavioural test below
+# checks they really refuse anonymous callers.
+AUTHENTICATORS: frozenset[Callable[..., Any]] = frozenset({authenticate, authenticate_user, identify, stream_reader})
 
 ALL_ROUTES = sorted(route_keys(collection_time_app()))
 PROTECTED_ROUTES = [key for key in ALL_ROUTES if key not in PUBLIC_ROUTES]
@@ -155,6 +162,19 @@ async def _call_accept_invite(app: FastAPI) -> httpx.Response:
         return await anonymous.post(f"{API}/auth/accept-invite", json={"token": token, "password": PASSWORD})
 
 
+async def _call_webhook(app: FastAPI) -> httpx.Response:
+    graph = minimal(chat("greet"))
+    hook = {"type": "trigger", "subtype": "webhook", "config": {"require_signature": False}}
+    graph["nodes"][0] = {**graph["nodes"][0], **hook}
+    async with client_for(app) as setup:
+        owner = await signup(setup)
+        agent = await create_agent(setup, owner, definition=graph)
+        triggers = await setup.get(f"{API}/agents/{agent['id']}/triggers", headers=owner.headers)
+        token = triggers.json()["webhook"]["url"].rsplit("/", 1)[1]
+    async with client_for(app) as anonymous:
+        return await anonymous.post(f"{API}/hooks/{token}", json={"hello": "world"})
+
+
 async def _call_get(path: str, app: FastAPI) -> httpx.Response:
     async with client_for(app) as anonymous:
         return await anonymous.get(path)
@@ -169,6 +189,7 @@ PUBLIC_CALLS: dict[tuple[str, str], tuple[PublicCall, int]] = {
     ("POST", f"{API}/auth/refresh"): (_call_refresh, 200),
     ("POST", f"{API}/auth/logout"): (_call_logout, 204),
     ("POST", f"{API}/auth/accept-invite"): (_call_accept_invite, 200),
+    ("POST", f"{API}/hooks/{{token}}"): (_call_webhook, 202),
 }
 
 
@@ -184,3 +205,30 @@ async def test_public_routes_answer_without_credentials(app: FastAPI, key: tuple
     assert response.status_code == expected, f"{route_id(key)}: {response.status_code} {response.text[:500]}"
     if response.status_code != 204:
         assert "error" not in response.json()
+
+
+# -- WebSocket routes --------------------------------------------------------------------------------
+
+# WebSocket routes authenticate inside the handler (an upgrade request has no `Request` for the
+# HTTP dependencies, and a browser can send no auth header on it), so no walk above sees them. Each
+# is reviewed here, with the module testing its authentication and tenancy against a real server.
+WEBSOCKET_ROUTES: dict[str, str] = {
+    f"{API}/executions/{{execution_id}}/stream": "tests/executions/test_stream.py",
+}
+
+
+def test_every_websocket_route_is_reviewed(app: FastAPI) -> None:
+    assert sorted(websocket_paths(app)) == sorted(WEBSOCKET_ROUTES), (
+        "A WebSocket route escapes every HTTP route walk: authenticate it in its handler, test that "
+        "against a running server, and list it in WEBSOCKET_ROUTES."
+    )
+
+
+@pytest.mark.parametrize("path", sorted(WEBSOCKET_ROUTES))
+def test_websocket_routes_close_anonymous_connections_with_4401(path: str) -> None:
+    """Before reading anything: the app built from collection-time settings has no database or
+    Redis, so any I/O before the check would fail differently."""
+    client = TestClient(collection_time_app())
+    with client.websocket_connect(with_random_ids(path)) as ws, pytest.raises(WebSocketDisconnect) as closed:
+        ws.receive_text()
+    assert (closed.value.code, closed.value.reason) == (4401, "AUTH_REQUIRED")

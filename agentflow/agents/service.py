@@ -32,6 +32,7 @@ from agentflow.kit.errors import Conflict, NotFound, Unprocessable
 from agentflow.kit.pagination import Page
 from agentflow.kit.principal import Principal
 from agentflow.models.agents import Agent, AgentEdge, AgentNode, AgentVersion
+from agentflow.triggers import schedules
 
 EMPTY_DEFINITION: dict[str, Any] = AgentDefinition().model_dump(mode="json")
 SORTABLE = ("created_at", "updated_at", "name")
@@ -196,6 +197,7 @@ async def archive_agent(session: AsyncSession, principal: Principal, agent_id: u
     agent.status = AgentStatus.ARCHIVED.value
     agent.archived_at = datetime.now(UTC)
     await session.flush()
+    await schedules.sync(session, agent)
     await audit.record(
         session,
         org_id=principal.org_id,
@@ -216,6 +218,7 @@ async def set_status(session: AsyncSession, principal: Principal, agent_id: uuid
     agent.status = status
     agent.archived_at = None
     await session.flush()
+    await schedules.sync(session, agent)
     await session.refresh(agent)
     await audit.record(
         session,
@@ -340,6 +343,7 @@ async def publish(session: AsyncSession, principal: Principal, agent_id: uuid.UU
     if agent.status == AgentStatus.DRAFT:
         agent.status = AgentStatus.ACTIVE.value  # the first publish puts the agent live
     await session.flush()
+    await schedules.sync(session, agent)
     await session.refresh(version)
     await audit.record(
         session,

@@ -15,14 +15,14 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 
 from agentflow.auth.repository import ApiKeyLookup, MembershipRepository
-from agentflow.kit.db import set_tenant_context
-from agentflow.kit.deps import RateLimiterDep, RequestMetaDep, SessionDep, SettingsDep
+from agentflow.kit.deps import SessionDep, request_meta
 from agentflow.kit.errors import Forbidden, Unauthorized
 from agentflow.kit.permissions import Permission
 from agentflow.kit.principal import Principal
-from agentflow.kit.ratelimit import RateLimitState
+from agentflow.kit.ratelimit import RateLimiter, RateLimitState
 from agentflow.kit.security import TokenError, api_key_is_well_formed, decode_access_token, sha256_hex
 from agentflow.models.orgs import Role
+from agentflow.settings import Settings
 
 # Writing last_used_at on every call would turn each read into a write; a minute is precise enough.
 _TOUCH_INTERVAL = timedelta(seconds=60)
@@ -46,7 +46,11 @@ def _bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def _decode(token: str, settings: SettingsDep) -> UserIdentity:
+def _user_from_token(request: Request, settings: Settings) -> UserIdentity:
+    """The user and org of a valid access token; 401 without one."""
+    token = _bearer_token(request)
+    if token is None:
+        raise Unauthorized("Authentication required", code="AUTH_REQUIRED", headers={"WWW-Authenticate": "Bearer"})
     assert settings.jwt_secret is not None
     try:
         claims = decode_access_token(
@@ -65,77 +69,66 @@ def _apply_headers(response: Response, state: RateLimitState | None) -> None:
         response.headers.update(state.headers())
 
 
-async def authenticate(
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    settings: SettingsDep,
-    limiter: RateLimiterDep,
-    meta: RequestMetaDep,
-) -> Principal:
-    """Resolve the caller to a Principal bound to one org, or answer 401."""
+async def authenticate(request: Request, response: Response, session: SessionDep) -> Principal:
+    """Resolve the caller to a Principal bound to one org, or answer 401.
+
+    On success the request's transaction has the principal's org as its row-level security context.
+    """
+    settings: Settings = request.app.state.settings
+    limiter: RateLimiter = request.app.state.rate_limiter
     api_key = request.headers.get("x-api-key")
     if api_key is not None:
-        return await _principal_from_api_key(api_key, response, session, settings, limiter, meta)
-    token = _bearer_token(request)
-    if token is None:
-        raise Unauthorized("Authentication required", code="AUTH_REQUIRED", headers={"WWW-Authenticate": "Bearer"})
-    identity = _decode(token, settings)
+        return await _principal_from_api_key(api_key, request, response, session, settings, limiter)
+    identity = _user_from_token(request, settings)
     if identity.org_id is None:
         raise Forbidden("Select an organization first (POST /auth/switch-org)", code="NO_ORGANIZATION")
     _apply_headers(response, await limiter.hit(settings.rate_limit_org, "org", str(identity.org_id)))
-    await set_tenant_context(session, org_id=identity.org_id, user_id=identity.user_id)
-    role = await MembershipRepository(session).role_of(identity.user_id, identity.org_id)
+    role = await MembershipRepository(session).enter_org(identity.user_id, identity.org_id)
     if role is None:
-        # The token is genuine but membership was removed since it was issued: refresh picks
-        # another org (or none).
+        # The token is genuine but membership was removed (or the account deactivated) since it
+        # was issued: refresh picks another org (or none).
         raise Unauthorized("You are no longer a member of this organization", code="ORG_ACCESS_REVOKED")
-    principal = Principal(org_id=identity.org_id, user_id=identity.user_id, role=Role(role), meta=meta)
+    principal = Principal(
+        org_id=identity.org_id, user_id=identity.user_id, role=Role(role), meta=await request_meta(request)
+    )
     request.state.principal = principal
     return principal
 
 
 async def _principal_from_api_key(
     key: str,
+    request: Request,
     response: Response,
     session: SessionDep,
-    settings: SettingsDep,
-    limiter: RateLimiterDep,
-    meta: RequestMetaDep,
+    settings: Settings,
+    limiter: RateLimiter,
 ) -> Principal:
     invalid = Unauthorized("The API key is invalid, revoked or expired", code="INVALID_API_KEY")
     if not api_key_is_well_formed(key):
         raise invalid
     key_hash = sha256_hex(key)
     key_state = await limiter.hit(settings.rate_limit_api_key, "api_key", key_hash)
-    row = await ApiKeyLookup(session).by_hash(key_hash)
-    now = datetime.now(UTC)
-    if (
-        row is None
-        or not row.is_active
-        or row.revoked_at is not None
-        or (row.expires_at is not None and row.expires_at <= now)
-    ):
+    keys = ApiKeyLookup(session)
+    row = await keys.enter_org_of_usable_key(key_hash)
+    if row is None:
         raise invalid
     org_state = await limiter.hit(settings.rate_limit_org, "org", str(row.org_id))
     # Report whichever limit is closer to running out.
     states = [s for s in (key_state, org_state) if s is not None]
     _apply_headers(response, min(states, key=lambda s: s.remaining) if states else None)
-    await set_tenant_context(session, org_id=row.org_id, user_id=None)
+    now = datetime.now(UTC)
     if row.last_used_at is None or now - row.last_used_at > _TOUCH_INTERVAL:
-        await ApiKeyLookup(session).touch(row.id, now)
-    principal = Principal(org_id=row.org_id, api_key_id=row.id, scopes=frozenset(row.scopes), meta=meta)
-    return principal
+        await keys.touch(row.id, now)
+    return Principal(
+        org_id=row.org_id, api_key_id=row.id, scopes=frozenset(row.scopes), meta=await request_meta(request)
+    )
 
 
-async def authenticate_user(request: Request, settings: SettingsDep) -> UserIdentity:
+async def authenticate_user(request: Request) -> UserIdentity:
     """A person's access token only (no API keys); the org may be unset."""
     if request.headers.get("x-api-key") is not None:
         raise Forbidden("This endpoint is for signed-in users, not API keys", code="USER_REQUIRED")
-    token = _bearer_token(request)
-    if token is None:
-        raise Unauthorized("Authentication required", code="AUTH_REQUIRED", headers={"WWW-Authenticate": "Bearer"})
-    return _decode(token, settings)
+    return _user_from_token(request, request.app.state.settings)
 
 
 def requires(permission: Permission) -> Any:

@@ -1,16 +1,105 @@
 """Identity lookups. `users` and `refresh_tokens` hold no tenant data and have no org scope;
-memberships, orgs and API keys are read under the row-level security context."""
+memberships, orgs and API keys are read under the row-level security context.
+
+The lookups that authenticate a request run on every call, so they are plain SQL sent together
+with the statement that sets their context (`fetch_in_context`, `fetch_last`): one round trip and
+no ORM work. Everything else goes through the ORM.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agentflow.kit.db import Database, fetch_in_context, fetch_last
 from agentflow.models.auth import ApiKey, RefreshToken
 from agentflow.models.orgs import Organization, OrgMembership, User
+
+# Only an active user's membership counts.
+_ROLE_IN_ORG = """
+SELECT m.role FROM org_memberships m JOIN users u ON u.id = m.user_id
+WHERE m.user_id = %(user_id)s AND m.org_id = %(org_id)s AND u.is_active
+"""
+
+# The user (any state: the caller decides) and each org they belong to, one row per org; a user
+# with no org yields one row of NULLs after the user's columns.
+_USER_WITH_ORGS = """
+SELECT u.email, u.name, u.is_active, o.id, o.name, o.slug, o.plan, m.role
+FROM users u
+LEFT JOIN (org_memberships m JOIN organizations o ON o.id = m.org_id) ON m.user_id = u.id
+WHERE u.id = %(user_id)s
+ORDER BY m.created_at, o.id
+"""
+
+# Within the key's own org context.
+_API_KEY_WITH_ORG = """
+SELECT k.id, k.name, k.key_prefix, k.scopes, o.id, o.name, o.slug, o.plan
+FROM api_keys k JOIN organizations o ON o.id = k.org_id
+WHERE k.id = %(key_id)s
+"""
+
+# Only the row whose hash is in `app.api_key_hash` is readable (policy `lookup_by_secret`). A
+# usable key's row also sets the key's org as the context for the rest of the transaction:
+# `set_config` in the select list runs only for a row that passed every condition.
+_USABLE_API_KEY = """
+SELECT set_config('app.api_key_hash', %(key_hash)s, true);
+SELECT id, org_id, scopes, last_used_at, set_config('app.org_id', org_id::text, true)
+FROM api_keys
+WHERE key_hash = %(key_hash)s AND is_active AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+"""
+
+
+@dataclass(frozen=True)
+class OrgInfo:
+    id: uuid.UUID
+    name: str
+    slug: str
+    plan: str
+
+
+@dataclass(frozen=True)
+class ApiKeyInfo:
+    id: uuid.UUID
+    name: str
+    prefix: str
+    scopes: list[str]
+
+
+@dataclass(frozen=True)
+class UserWithOrgs:
+    email: str
+    name: str | None
+    is_active: bool
+    orgs: list[tuple[OrgInfo, str]]  # with the user's role in each
+
+
+@dataclass(frozen=True)
+class UsableApiKey:
+    id: uuid.UUID
+    org_id: uuid.UUID
+    scopes: list[str]
+    last_used_at: datetime | None
+
+
+async def user_with_orgs(db: Database, user_id: uuid.UUID, org_id: uuid.UUID | None) -> UserWithOrgs | None:
+    """The user and their memberships (oldest first), read in one round trip outside any session."""
+    rows = await db.read_in_context(_USER_WITH_ORGS, {}, org_id=org_id, user_id=user_id)
+    if not rows:
+        return None
+    email, name, is_active = rows[0][:3]
+    orgs = [(OrgInfo(*row[3:7]), row[7]) for row in rows if row[3] is not None]
+    return UserWithOrgs(email=email, name=name, is_active=is_active, orgs=orgs)
+
+
+async def api_key_with_org(db: Database, key_id: uuid.UUID, org_id: uuid.UUID) -> tuple[ApiKeyInfo, OrgInfo] | None:
+    """An authenticated key and its org, read in one round trip outside any session."""
+    rows = await db.read_in_context(_API_KEY_WITH_ORG, {"key_id": str(key_id)}, org_id=org_id, user_id=None)
+    return (ApiKeyInfo(*rows[0][:4]), OrgInfo(*rows[0][4:])) if rows else None
 
 
 class UserRepository:
@@ -36,13 +125,11 @@ class MembershipRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def role_of(self, user_id: uuid.UUID, org_id: uuid.UUID) -> str | None:
-        result = await self.session.execute(
-            select(OrgMembership.role)
-            .join(User, User.id == OrgMembership.user_id)
-            .where(OrgMembership.user_id == user_id, OrgMembership.org_id == org_id, User.is_active.is_(True))
-        )
-        return result.scalar_one_or_none()
+    async def enter_org(self, user_id: uuid.UUID, org_id: uuid.UUID) -> str | None:
+        """Make `org_id` the tenant context of this transaction; return the user's role there,
+        or None unless they are an active member of it."""
+        rows = await fetch_in_context(await self.session.connection(), _ROLE_IN_ORG, {}, org_id=org_id, user_id=user_id)
+        return str(rows[0][0]) if rows else None
 
     async def orgs_of(self, user_id: uuid.UUID) -> list[tuple[Organization, str]]:
         result = await self.session.execute(
@@ -93,14 +180,11 @@ class ApiKeyLookup:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def by_hash(self, key_hash: str) -> ApiKey | None:
-        await self.session.execute(text("SELECT set_config('app.api_key_hash', :h, true)"), {"h": key_hash})
-        result = await self.session.execute(select(ApiKey).where(ApiKey.key_hash == key_hash))
-        return result.scalar_one_or_none()
-
-    async def by_id(self, key_id: uuid.UUID) -> ApiKey | None:
-        """Within the key's own org context (after authentication)."""
-        return await self.session.get(ApiKey, key_id)
+    async def enter_org_of_usable_key(self, key_hash: str) -> UsableApiKey | None:
+        """The active, unrevoked, unexpired key with this hash, its org made the tenant context
+        of this transaction; None (and no context) otherwise."""
+        rows: list[Any] = await fetch_last(await self.session.connection(), _USABLE_API_KEY, {"key_hash": key_hash})
+        return UsableApiKey(*rows[0][:4]) if rows else None
 
     async def touch(self, key_id: uuid.UUID, now: datetime) -> None:
         await self.session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))

@@ -8,22 +8,18 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from agentflow.auth import service
 from agentflow.auth.dependencies import CurrentUser, UserIdentity, authenticate, authenticate_user
-from agentflow.auth.repository import ApiKeyLookup
 from agentflow.auth.schemas import (
     AcceptInviteIn,
-    ApiKeyIdentityOut,
     LoginIn,
     MeOut,
-    OrgOut,
     SignupIn,
     SwitchOrgIn,
     TokenOut,
 )
+from agentflow.kit.db import Database
 from agentflow.kit.deps import DatabaseDep, RateLimiterDep, RequestMetaDep, SessionDep, SettingsDep
-from agentflow.kit.errors import Unauthorized
 from agentflow.kit.principal import Principal
 from agentflow.kit.security import sha256_hex
-from agentflow.models.orgs import Organization
 from agentflow.orgs import invitations
 from agentflow.settings import Settings
 
@@ -108,37 +104,25 @@ async def logout(request: Request, db: DatabaseDep, settings: SettingsDep, meta:
     return response
 
 
-async def identify(
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    settings: SettingsDep,
-    limiter: RateLimiterDep,
-    meta: RequestMetaDep,
-) -> Principal | UserIdentity:
-    """Either kind of caller: an API key (bound to its org) or a signed-in user."""
+async def identify(request: Request, response: Response) -> Principal | UserIdentity:
+    """Either kind of caller: an API key (bound to its org) or a signed-in user.
+
+    No request session: `me` reads without one, and a key is checked in a transaction of its own.
+    """
     if request.headers.get("x-api-key") is not None:
-        return await authenticate(request, response, session, settings, limiter, meta)
-    return await authenticate_user(request, settings)
+        db: Database = request.app.state.db
+        async with db.sessionmaker() as session, session.begin():
+            return await authenticate(request, response, session)
+    return await authenticate_user(request)
 
 
 @router.get("/me")
-async def me(caller: Annotated[Principal | UserIdentity, Depends(identify)], session: SessionDep) -> MeOut:
+async def me(caller: Annotated[Principal | UserIdentity, Depends(identify)], db: DatabaseDep) -> MeOut:
     """The signed-in user, their current org and role, and every org they belong to."""
+    # One round trip outside any session either way (see kit/db.py): this runs on every page load.
     if isinstance(caller, Principal):
-        assert caller.api_key_id is not None
-        key = await ApiKeyLookup(session).by_id(caller.api_key_id)
-        org = await session.get(Organization, caller.org_id)
-        if key is None or org is None:
-            raise Unauthorized("The API key is invalid, revoked or expired", code="INVALID_API_KEY")
-        return MeOut(
-            user=None,
-            api_key=ApiKeyIdentityOut(id=key.id, name=key.name, prefix=key.key_prefix, scopes=list(key.scopes)),
-            org=OrgOut(id=org.id, name=org.name, slug=org.slug, plan=org.plan),
-            role=None,
-            orgs=[],
-        )
-    return await service.describe_user(session, user_id=caller.user_id, org_id=caller.org_id)
+        return await service.describe_api_key(db, caller)
+    return await service.describe_user(db, user_id=caller.user_id, org_id=caller.org_id)
 
 
 @router.post("/switch-org")
@@ -177,7 +161,7 @@ async def accept_invite(
     users must be signed in as the invited email (Bearer token) or give their password."""
     signed_in = None
     if request.headers.get("authorization"):
-        signed_in = await authenticate_user(request, settings)
+        signed_in = await authenticate_user(request)
     user, org, role = await invitations.accept(
         session,
         token=body.token,

@@ -12,11 +12,27 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentflow.audit import service as audit
-from agentflow.auth.repository import MembershipRepository, RefreshTokenRepository, UserRepository
-from agentflow.auth.schemas import LoginIn, MeOut, OrgOut, OrgWithRoleOut, SignupIn, TokenOut, UserOut
+from agentflow.auth.repository import (
+    MembershipRepository,
+    OrgInfo,
+    RefreshTokenRepository,
+    UserRepository,
+    api_key_with_org,
+    user_with_orgs,
+)
+from agentflow.auth.schemas import (
+    ApiKeyIdentityOut,
+    LoginIn,
+    MeOut,
+    OrgOut,
+    OrgWithRoleOut,
+    SignupIn,
+    TokenOut,
+    UserOut,
+)
 from agentflow.kit.db import Database, set_tenant_context
 from agentflow.kit.errors import Conflict, Forbidden, Unauthorized
-from agentflow.kit.principal import RequestMeta
+from agentflow.kit.principal import Principal, RequestMeta
 from agentflow.kit.security import (
     hash_password,
     issue_access_token,
@@ -274,20 +290,33 @@ async def switch_org(
     return await issue_session(session, settings, user=user, org=org, role=role, meta=meta, family_id=family_id)
 
 
-async def describe_user(session: AsyncSession, *, user_id: uuid.UUID, org_id: uuid.UUID | None) -> MeOut:
-    user = await UserRepository(session).by_id(user_id)
-    if user is None or not user.is_active:
-        raise Unauthorized("Your account is not active", code="ACCOUNT_INACTIVE")
-    await set_tenant_context(session, org_id=org_id, user_id=user_id)
-    memberships = await MembershipRepository(session).orgs_of(user_id)
-    current = next((m for m in memberships if m[0].id == org_id), None)
+async def describe_api_key(db: Database, principal: Principal) -> MeOut:
+    assert principal.api_key_id is not None
+    found = await api_key_with_org(db, principal.api_key_id, principal.org_id)
+    if found is None:
+        raise Unauthorized("The API key is invalid, revoked or expired", code="INVALID_API_KEY")
+    key, org = found
     return MeOut(
-        user=UserOut(id=user.id, email=user.email, name=user.name),
-        org=_org_out(current[0]) if current else None,
-        role=current[1] if current else None,
-        orgs=[OrgWithRoleOut(**_org_out(o).model_dump(), role=r) for o, r in memberships],
+        user=None,
+        api_key=ApiKeyIdentityOut(id=key.id, name=key.name, prefix=key.prefix, scopes=key.scopes),
+        org=_org_out(org),
+        role=None,
+        orgs=[],
     )
 
 
-def _org_out(org: Organization) -> OrgOut:
+async def describe_user(db: Database, *, user_id: uuid.UUID, org_id: uuid.UUID | None) -> MeOut:
+    found = await user_with_orgs(db, user_id, org_id)
+    if found is None or not found.is_active:
+        raise Unauthorized("Your account is not active", code="ACCOUNT_INACTIVE")
+    current = next(((org, role) for org, role in found.orgs if org.id == org_id), None)
+    return MeOut(
+        user=UserOut(id=user_id, email=found.email, name=found.name),
+        org=_org_out(current[0]) if current else None,
+        role=current[1] if current else None,
+        orgs=[OrgWithRoleOut(**_org_out(org).model_dump(), role=role) for org, role in found.orgs],
+    )
+
+
+def _org_out(org: OrgInfo) -> OrgOut:
     return OrgOut(id=org.id, name=org.name, slug=org.slug, plan=org.plan)

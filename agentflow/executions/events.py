@@ -32,6 +32,22 @@ def seq_key(execution_id: uuid.UUID) -> str:
     return f"execution:{execution_id}:seq"
 
 
+TERMINAL_EVENT_TYPES = frozenset({"execution.completed", "execution.failed", "execution.cancelled"})
+"""The last event of an execution: nothing is published on its channel after one of these."""
+
+
+def event_message(execution_id: uuid.UUID, seq: int, type: str, at: datetime, data: dict[str, Any]) -> dict[str, Any]:
+    """The JSON published on `execution:{id}`; replays from execution_events are built the same way,
+    so a client cannot tell a replayed event from a live one."""
+    return {
+        "seq": seq,
+        "type": type,
+        "execution_id": str(execution_id),
+        "at": at.astimezone(UTC).isoformat(),
+        "data": data,
+    }
+
+
 class RedisEventSink:
     def __init__(self, redis: Redis, db: Database, *, execution_id: uuid.UUID, org_id: uuid.UUID) -> None:
         self.redis = redis
@@ -72,11 +88,5 @@ class RedisEventSink:
                     org_id=self.org_id, execution_id=self.execution_id, seq=seq, type=type, payload=body, created_at=now
                 )
             )
-        message = {
-            "seq": seq,
-            "type": type,
-            "execution_id": str(self.execution_id),
-            "at": now.isoformat(),
-            "data": body,
-        }
+        message = event_message(self.execution_id, seq, type, now, body)
         await self.redis.publish(channel(self.execution_id), orjson.dumps(message))

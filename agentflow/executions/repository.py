@@ -4,11 +4,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import array
 
 from agentflow.kit.repository import TenantRepository
-from agentflow.models.executions import Execution, ExecutionLog, ExecutionStep
+from agentflow.models.executions import Execution, ExecutionEvent, ExecutionLog, ExecutionStep
 
 
 class ExecutionRepository(TenantRepository[Execution]):
@@ -73,3 +73,36 @@ class LogRepository(TenantRepository[ExecutionLog]):
     ) -> tuple[list[Any], str | None]:
         stmt = self.select().where(ExecutionLog.execution_id == execution_id)
         return await self.page(stmt, cursor=cursor, limit=limit, descending=False)
+
+
+class EventRepository(TenantRepository[ExecutionEvent]):
+    """The stored events of an execution, in sequence order (the unique (execution_id, seq)
+    index serves every query here)."""
+
+    model = ExecutionEvent
+
+    async def for_execution(
+        self, execution_id: uuid.UUID, *, after: int, cursor: str | None, limit: int
+    ) -> tuple[list[Any], str | None]:
+        stmt = self.select().where(ExecutionEvent.execution_id == execution_id, ExecutionEvent.seq > after)
+        return await self.page(stmt, cursor=cursor, limit=limit, sort="seq", descending=False)
+
+    async def after(self, execution_id: uuid.UUID, seq: int, *, limit: int) -> list[ExecutionEvent]:
+        stmt = (
+            self.select()
+            .where(ExecutionEvent.execution_id == execution_id, ExecutionEvent.seq > seq)
+            .order_by(ExecutionEvent.seq)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def last(self, execution_id: uuid.UUID) -> tuple[int, str] | None:
+        """(seq, type) of the newest stored event."""
+        stmt = (
+            select(ExecutionEvent.seq, ExecutionEvent.type)
+            .where(ExecutionEvent.org_id == self.org_id, ExecutionEvent.execution_id == execution_id)
+            .order_by(ExecutionEvent.seq.desc())
+            .limit(1)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return (int(row[0]), str(row[1])) if row else None

@@ -6,22 +6,25 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response, WebSocket, status
 
 from agentflow.auth.dependencies import requires
-from agentflow.executions import service
+from agentflow.executions import service, stream
 from agentflow.executions.events import RedisEventSink
 from agentflow.executions.queue import enqueue
 from agentflow.executions.schemas import (
     ApprovalIn,
+    EventOut,
     ExecuteIn,
     ExecuteOut,
     ExecutionOut,
     ExecutionStatus,
     LogOut,
     StepOut,
+    StreamTicketOut,
     TestRunIn,
 )
+from agentflow.executions.stream_auth import StreamReader, issue_ticket
 from agentflow.kit.deps import RateLimiterDep, SessionDep, SettingsDep
 from agentflow.kit.pagination import Page
 from agentflow.kit.params import DEFAULT_PAGE_SIZE, Cursor, Limit
@@ -151,6 +154,58 @@ async def list_logs(
     limit: Limit = DEFAULT_PAGE_SIZE,
 ) -> Page[LogOut]:
     return await service.list_logs(session, principal, execution_id, cursor=cursor, limit=limit)
+
+
+LastSeq = Annotated[int | None, Query(ge=0, le=stream.MAX_SEQ, description="Only events after this seq (resume)")]
+LastEventId = Annotated[int | None, Header(alias="Last-Event-ID", ge=0, le=stream.MAX_SEQ)]
+
+
+@router.get(
+    "/executions/{execution_id}/events",
+    response_model=Page[EventOut],
+    responses={200: {"content": {"text/event-stream": {}}}, 204: {"description": "SSE: nothing after Last-Event-ID"}},
+)
+async def list_events(
+    execution_id: uuid.UUID,
+    principal: StreamReader,
+    session: SessionDep,
+    request: Request,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_PAGE_SIZE,
+    last_seq: LastSeq = None,
+    last_event_id: LastEventId = None,
+) -> Page[EventOut] | Response:
+    """The execution's events after `last_seq`. With `Accept: text/event-stream` (EventSource), a
+    live Server-Sent Events stream: a snapshot, then each event (`id:` its seq, `event:` its
+    type), heartbeat comments while idle, ending after the terminal event; it resumes after
+    `Last-Event-ID`. Otherwise the stored events as a JSON page. Browsers pass `?ticket=`."""
+    after = last_event_id if last_event_id is not None else last_seq
+    if not stream.wants_event_stream(request.headers.get("accept")):
+        return await stream.list_events(session, principal, execution_id, after=after, cursor=cursor, limit=limit)
+    if after is not None and await stream.nothing_after(session, principal, execution_id, after):
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    await service.load(session, principal, execution_id)  # 404 now, before the stream starts
+    return stream.sse_response(request.app.state, principal, execution_id, after=after)
+
+
+@router.post("/executions/{execution_id}/stream-ticket", status_code=status.HTTP_201_CREATED)
+async def create_stream_ticket(
+    execution_id: uuid.UUID, principal: Reader, session: SessionDep, request: Request, response: Response
+) -> StreamTicketOut:
+    """A ticket for opening this execution's live stream from a browser, which can send no
+    Authorization header on a WebSocket or EventSource: pass it as `?ticket=`. Single use,
+    valid for 60 s and for this execution only."""
+    await service.load(session, principal, execution_id)
+    ticket, ttl = await issue_ticket(request, principal, execution_id)
+    response.headers["Cache-Control"] = "no-store"
+    return StreamTicketOut(ticket=ticket, expires_in=ttl)
+
+
+@router.websocket("/executions/{execution_id}/stream")
+async def stream_execution(websocket: WebSocket, execution_id: str) -> None:
+    """Live execution stream (spec §4.2, §6); protocol and auth in agentflow/executions/stream.py.
+    The id is parsed there, so a bad one gets a close code rather than a bare handshake refusal."""
+    await stream.serve_websocket(websocket, execution_id)
 
 
 @router.post("/executions/{execution_id}/cancel")

@@ -103,3 +103,21 @@ class LogOut(BaseModel):
     message: str
     data: dict[str, Any] | None
     created_at: datetime
+
+
+class EventOut(BaseModel):
+    """One event of an execution, exactly as the live stream sends it."""
+
+    seq: int = Field(description="Per-execution sequence number: 1, 2, 3, … without gaps")
+    type: str = Field(description="execution.started, step.started, step.token, step.completed, …")
+    execution_id: uuid.UUID
+    at: datetime
+    data: dict[str, Any]
+
+
+class StreamTicketOut(BaseModel):
+    ticket: str = Field(
+        description="Pass as `?ticket=` to WS /executions/{id}/stream or GET /executions/{id}/events; "
+        "valid once, for this execution only"
+    )
+    expires_in: int = Field(description="Seconds until the ticket expires unused")

@@ -37,7 +37,7 @@ from agentflow.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 from agentflow.kit.pagination import Page
 from agentflow.kit.principal import Principal
 from agentflow.kit.ratelimit import RateLimiter
-from agentflow.models.agents import AgentVersion
+from agentflow.models.agents import Agent, AgentVersion
 from agentflow.models.executions import Execution, ExecutionStep
 from agentflow.models.orgs import Role, User
 from agentflow.settings import Settings
@@ -108,33 +108,65 @@ async def execute(
             await session.flush()
 
     agent = await agents.load(session, principal, agent_id)
+    execution = await start_published_run(
+        session,
+        principal.org_id,
+        agent,
+        version_number=body.version,
+        trigger_data=body.input,
+        triggered_by="api" if principal.is_api_key else "manual",
+        metadata={
+            "triggered_by_user": str(principal.user_id) if principal.user_id else None,
+            "triggered_by_api_key": str(principal.api_key_id) if principal.api_key_id else None,
+        },
+        limiter=limiter,
+        settings=settings,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash if idempotency_key is not None else None,
+    )
+    return execution, True
+
+
+async def start_published_run(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    agent: Agent,
+    *,
+    version_number: int | None = None,
+    trigger_data: dict[str, Any],
+    triggered_by: str,
+    metadata: dict[str, Any],
+    limiter: RateLimiter,
+    settings: Settings,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+) -> Execution:
+    """Every way a published agent starts (API, manual, webhook, schedule): the agent must be
+    active, the plan's limit allow it, and the run is pending or queued behind the agent's
+    concurrency limit (429 if it rejects). The caller enqueues a pending run after commit."""
     if agent.status != AgentStatus.ACTIVE or agent.latest_version is None:
         raise Conflict("Only active, published agents can run", code="AGENT_NOT_RUNNABLE")
-    number = body.version or agent.latest_version
-    version: AgentVersion | None = await VersionRepository(session, principal.org_id).by_number(agent.id, number)
+    number = version_number or agent.latest_version
+    version: AgentVersion | None = await VersionRepository(session, org_id).by_number(agent.id, number)
     if version is None:
         raise NotFound(f"Version {number} not found", code="VERSION_NOT_FOUND")
-    await admission.check_plan_limit(session, limiter, settings, principal.org_id)
+    await admission.check_plan_limit(session, limiter, settings, org_id)
     initial = await admission.admit(session, agent)
-    execution = await repo.add(
+    execution = await ExecutionRepository(session, org_id).add(
         Execution(
             agent_id=agent.id,
             agent_version_id=version.id,
-            triggered_by="api" if principal.is_api_key else "manual",
-            trigger_data=body.input,
+            triggered_by=triggered_by,
+            trigger_data=trigger_data,
             status=initial.value,
             enqueued_at=datetime.now(UTC) if initial == ExecutionStatus.PENDING else None,
             idempotency_key=idempotency_key,
-            request_hash=request_hash if idempotency_key is not None else None,
-            metadata_={
-                "agent_version": version.version,
-                "triggered_by_user": str(principal.user_id) if principal.user_id else None,
-                "triggered_by_api_key": str(principal.api_key_id) if principal.api_key_id else None,
-            },
+            request_hash=request_hash,
+            metadata_={"agent_version": version.version, **metadata},
         )
     )
     await session.refresh(execution)
-    return execution, True
+    return execution
 
 
 async def test_run(

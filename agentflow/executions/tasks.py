@@ -49,13 +49,15 @@ from agentflow.executions.store import DbExecutionStore
 from agentflow.executions.sweeper import sweep
 from agentflow.integrations.service import OrgIntegrationCredentials
 from agentflow.kit.db import Database, libpq_url
+from agentflow.kit.ratelimit import RateLimiter
 from agentflow.kit.vault import Vault, vault_from_settings
 from agentflow.llm.credentials import OrgCredentialSource
 from agentflow.models.agents import Agent, AgentVersion
 from agentflow.models.billing import UsageRecord
 from agentflow.models.executions import Execution, ExecutionStep
 from agentflow.settings import Settings, get_settings
-from agentflow.worker import SWEEP_TASK, celery_app
+from agentflow.triggers.schedules import fire_due
+from agentflow.worker import SCHEDULES_TASK, SWEEP_TASK, celery_app
 
 MAX_INFRA_RETRIES = 8
 """Retries of a task that hit an infrastructure error (backoff 1 s, 2 s, … up to 60 s)."""
@@ -72,6 +74,7 @@ class WorkerResources:
     checkpointer: AsyncPostgresSaver
     pool: AsyncConnectionPool[Any]
     vault: Vault
+    limiter: RateLimiter
 
 
 _loop: asyncio.AbstractEventLoop | None = None
@@ -101,13 +104,15 @@ async def _get_resources() -> WorkerResources:
         # The tables exist already (`prepare_database` ran `setup()` as the owner); the app role
         # cannot create them.
         checkpointer = AsyncPostgresSaver(pool)
+        redis = Redis.from_url(settings.redis_url or "", decode_responses=True)
         _resources = WorkerResources(
             settings=settings,
             db=Database(url, pool_size=4, max_overflow=4),
-            redis=Redis.from_url(settings.redis_url or "", decode_responses=True),
+            redis=redis,
             checkpointer=checkpointer,
             pool=pool,
             vault=vault_from_settings(settings),
+            limiter=RateLimiter(redis, enabled=settings.rate_limit_enabled),
         )
     return _resources
 
@@ -435,3 +440,18 @@ def _sweep_task() -> dict[str, int]:
 
 
 sweep_executions = celery_app.task(name=SWEEP_TASK)(_sweep_task)
+
+
+async def _fire_schedules() -> dict[str, int]:
+    resources = await _get_resources()
+    result = await fire_due(resources.db, resources.limiter, resources.settings)
+    for execution_id, org_id in result.to_send:
+        enqueue(celery_app, execution_id, org_id)
+    return {"fired": result.fired, "skipped": result.skipped}
+
+
+def _fire_schedules_task() -> dict[str, int]:
+    return _event_loop().run_until_complete(_fire_schedules())
+
+
+fire_schedules = celery_app.task(name=SCHEDULES_TASK)(_fire_schedules_task)

@@ -4,17 +4,24 @@ Every transaction that touches tenant data first runs `set_config('app.org_id', 
 the transaction-local form of `SET LOCAL` — so the PostgreSQL policies see only that org's rows.
 With no context set, the policies compare against NULL and every tenant table looks empty:
 forgetting the context fails closed instead of leaking.
+
+Hot paths (authentication, `GET /auth/me`) send the context and their first read as ONE message
+(`fetch_in_context`): each statement through SQLAlchemy costs several times a PostgreSQL round
+trip in worker CPU, and these run on every request (bench/api_bench.py).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
+import psycopg
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+_SET_CONTEXT_SQL = "SELECT set_config('app.org_id', %(org_id)s, true), set_config('app.user_id', %(user_id)s, true)"
 _SET_CONTEXT = text("SELECT set_config('app.org_id', :org_id, true), set_config('app.user_id', :user_id, true)")
 
 
@@ -43,6 +50,9 @@ class Database:
             pool_recycle=1800,
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        # Same pool; the driver in autocommit mode, so that several statements sent as one message
+        # run as one implicit transaction: no BEGIN and COMMIT round trips (see `read_in_context`).
+        self._autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -55,6 +65,50 @@ class Database:
         async with self.sessionmaker() as session, session.begin():
             await set_tenant_context(session, org_id=org_id, user_id=user_id)
             yield session
+
+    async def read_in_context(
+        self, query: str, params: Mapping[str, Any], *, org_id: uuid.UUID | None, user_id: uuid.UUID | None
+    ) -> list[tuple[Any, ...]]:
+        """One read outside any session: the tenant context and `query` in one round trip.
+
+        PostgreSQL runs the statements of one simple-protocol message as a single implicit
+        transaction, so the transaction-local context applies to `query` and ends with it.
+        """
+        async with self._autocommit_engine.connect() as conn:
+            return await fetch_in_context(conn, query, params, org_id=org_id, user_id=user_id)
+
+
+async def fetch_in_context(
+    conn: AsyncConnection,
+    query: str,
+    params: Mapping[str, Any],
+    *,
+    org_id: uuid.UUID | None,
+    user_id: uuid.UUID | None,
+) -> list[tuple[Any, ...]]:
+    """Set the tenant context for the rest of the transaction and return `query`'s rows.
+
+    `query` is plain SQL with `%(name)s` placeholders and may also use `%(org_id)s` and
+    `%(user_id)s`. Within a session pass `await session.connection()`: the context then holds
+    for the session's later statements too, exactly like `set_tenant_context`.
+    """
+    context = {"org_id": str(org_id) if org_id else "", "user_id": str(user_id) if user_id else ""}
+    return await fetch_last(conn, f"{_SET_CONTEXT_SQL};\n{query}", {**params, **context})
+
+
+async def fetch_last(conn: AsyncConnection, statements: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """Send `statements` (separated by `;`) as one message; return the rows of the last one.
+
+    PostgreSQL takes several statements in one message only with the values inline, so psycopg
+    binds them client-side here (it quotes each value; they are never formatted in by hand).
+    """
+    raw = await conn.get_raw_connection()
+    driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+    async with psycopg.AsyncClientCursor(driver) as cursor:
+        await cursor.execute(statements, params)
+        while cursor.nextset():
+            pass
+        return await cursor.fetchall()
 
 
 async def set_tenant_context(session: AsyncSession, *, org_id: uuid.UUID | None, user_id: uuid.UUID | None) -> None:

@@ -1,16 +1,59 @@
-"""Sliding-window rate limits in Redis, through the `limits` library (spec §8.4)."""
+"""Sliding-window rate limits in Redis (spec §8.4): one round trip per limit.
+
+The algorithm is the sliding window counter of the `limits` library (which still parses the rules,
+e.g. "1000/minute"): a counter for the current fixed window and one for the previous window, whose
+count is weighted by the share of it still inside the sliding window. `limits` needs two round
+trips per limit (count the hit, then read the state for the headers); the Lua script below does
+both atomically in one, and every request that authenticates pays it (bench/api_bench.py).
+"""
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass
 
-from limits import parse
-from limits.aio.storage import RedisStorage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits import RateLimitItem, parse
+from redis.asyncio import Redis
 
 from agentflow.kit.errors import TooManyRequests
+
+# KEYS: previous window, current window. ARGV: limit, window length in seconds.
+# Returns: allowed (1/0), previous count, previous TTL (ms), current count, current TTL (ms),
+# the state after the hit, as `limits`' hit + get_window_stats would read it.
+_HIT_SCRIPT = """
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2]) * 1000
+
+-- A counter lives for two windows; once it is in its second one, it becomes the previous window.
+local current_ttl = redis.call('pttl', KEYS[2])
+if current_ttl > 0 and current_ttl < window then
+    redis.call('rename', KEYS[2], KEYS[1])
+    redis.call('set', KEYS[2], 0, 'PX', current_ttl + window)
+end
+
+local function state()
+    local previous = tonumber(redis.call('get', KEYS[1])) or 0
+    local previous_ttl = math.max(redis.call('pttl', KEYS[1]), 0)
+    local current = tonumber(redis.call('get', KEYS[2])) or 0
+    return previous, previous_ttl, current, math.max(redis.call('pttl', KEYS[2]), 0)
+end
+
+local previous, previous_ttl, current = state()
+local allowed = math.floor(previous * previous_ttl / window) + current + 1 <= limit
+if allowed then
+    if redis.call('exists', KEYS[2]) == 1 then
+        redis.call('incrby', KEYS[2], 1)
+    else
+        redis.call('set', KEYS[2], 1, 'PX', window * 2)
+    end
+end
+local previous_after, previous_ttl_after, current_after, current_ttl_after = state()
+return {allowed and 1 or 0, previous_after, previous_ttl_after, current_after, current_ttl_after}
+"""
+
+_parse = functools.lru_cache(maxsize=64)(parse)
 
 
 @dataclass(frozen=True)
@@ -28,22 +71,24 @@ class RateLimitState:
 
 
 class RateLimiter:
-    def __init__(self, redis_url: str, *, enabled: bool = True) -> None:
+    def __init__(self, redis: Redis, *, enabled: bool = True) -> None:
         self.enabled = enabled
-        # limits' async Redis storage speaks to any Redis-protocol server (Valkey here).
-        self._storage = RedisStorage("async+" + redis_url, implementation="redispy")
-        self._limiter = SlidingWindowCounterRateLimiter(self._storage)
+        # EVALSHA, falling back to loading the script once per server (redis-py's Script).
+        self._hit = redis.register_script(_HIT_SCRIPT)
 
     async def hit(self, rule: str, *identifiers: str) -> RateLimitState | None:
         """Count one request against `rule` for these identifiers; raise 429 when over."""
         if not self.enabled:
             return None
-        item = parse(rule)
-        allowed = await self._limiter.hit(item, *identifiers)
-        stats = await self._limiter.get_window_stats(item, *identifiers)
-        state = RateLimitState(limit=item.amount, remaining=stats.remaining, reset_at=stats.reset_time)
+        item = _parse(rule)
+        # Braces: both windows' keys hash to the same Redis Cluster slot.
+        current_key = f"ratelimit:{{{item.key_for(*identifiers)}}}"
+        allowed, previous, previous_ttl_ms, current, current_ttl_ms = await self._hit(
+            keys=[f"{current_key}/previous", current_key], args=[item.amount, item.get_expiry()]
+        )
+        state = _state(item, int(previous), previous_ttl_ms / 1000, int(current), current_ttl_ms / 1000)
         if not allowed:
-            retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+            retry_after = max(1, math.ceil(state.reset_at - time.time()))
             raise TooManyRequests(
                 "Too many requests; slow down and retry later",
                 details={"retry_after_seconds": retry_after},
@@ -51,5 +96,18 @@ class RateLimiter:
             )
         return state
 
-    async def reset(self) -> None:
-        await self._storage.reset()
+
+def _state(item: RateLimitItem, previous: int, previous_ttl: float, current: int, current_ttl: float) -> RateLimitState:
+    """Remaining requests and when the next one frees up, computed as `limits`' get_window_stats."""
+    window = item.get_expiry()
+    remaining = max(0, item.amount - math.floor(previous * previous_ttl / window + current))
+    # The weighted previous count drops by one every window/previous seconds; the current
+    # window's count leaves the sliding window when that window ends.
+    resets_in = min(
+        previous_ttl % (window / previous) if previous else math.inf,
+        current_ttl % window if current else math.inf,
+    )
+    now = time.time()
+    return RateLimitState(
+        limit=item.amount, remaining=remaining, reset_at=now if math.isinf(resets_in) else now + resets_in
+    )

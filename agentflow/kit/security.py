@@ -10,10 +10,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
 import string
+import time
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -80,6 +82,19 @@ def issue_access_token(
 
 
 def decode_access_token(token: str, *, secret: str, issuer: str, audience: str) -> AccessClaims:
+    claims = _verified_access_token(token, secret, issuer, audience)
+    # A verification may come from the cache: the token must still be current now.
+    if claims.expires_at.timestamp() <= time.time():
+        raise TokenError("The access token has expired")
+    return claims
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified_access_token(token: str, secret: str, issuer: str, audience: str) -> AccessClaims:
+    """Verify once per token: a client sends the same token on every request until it expires,
+    and PyJWT's checks cost ~85 µs each time (~10 % of a `GET /auth/me`). Only successful
+    verifications are cached (an exception is not), and the signature, issuer and audience of a
+    given token string never change; expiry is checked on every use by the caller."""
     try:
         claims = jwt.decode(
             token,

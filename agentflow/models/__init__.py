@@ -19,12 +19,14 @@ from agentflow.models.orgs import (
     User,
 )
 from agentflow.models.providers import ProviderCredential
+from agentflow.models.triggers import AgentTrigger
 
 __all__ = [
     "Agent",
     "AgentEdge",
     "AgentNode",
     "AgentTemplate",
+    "AgentTrigger",
     "AgentVersion",
     "ApiKey",
     "AuditLog",

@@ -5,16 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import psycopg
 
+from agentflow.app import create_app
 from agentflow.kit.db import libpq_url
-from tests.api_fixtures import API, Account, unique
+from tests.api_fixtures import API, Account, client_for, settings_for, unique
 from tests.engine.graphs import definition, edge, node
 
 FINISHED = {"completed", "failed", "cancelled"}
+
+
+@asynccontextmanager
+async def api(env: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    """The API (its lifespan included) on the settings of this environment, and a client for it."""
+    application = create_app(settings_for(env))
+    async with application.router.lifespan_context(application), client_for(application) as client:
+        yield client
 
 
 def chat_flow() -> dict[str, Any]:

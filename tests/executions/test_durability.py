@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,21 @@ import httpx
 import psycopg
 import pytest
 
-from agentflow.app import create_app
 from agentflow.embedded.valkey import EmbeddedValkey
 from agentflow.kit.db import libpq_url
-from tests.api_fixtures import API, Account, client_for, settings_for, signup
+from tests.api_fixtures import API, Account, signup
 from tests.engine.graphs import definition, edge, node
 from tests.executions.conftest import start_worker, stop_worker
-from tests.executions.flows import FINISHED, approval_flow, execute, published_agent, steps_of, stored_events, wait_for
+from tests.executions.flows import (
+    FINISHED,
+    api,
+    approval_flow,
+    execute,
+    published_agent,
+    steps_of,
+    stored_events,
+    wait_for,
+)
 
 DURABLE_REDIS_DB = 8
 # Short enough that the tests wait seconds, not minutes, for the sweeper to notice a dead worker.
@@ -33,20 +40,13 @@ FAST_SWEEPS = {
     "AGENTFLOW_EXECUTION_LEASE_SECONDS": "2",
     "AGENTFLOW_EXECUTION_SWEEP_INTERVAL_SECONDS": "0.5",
     "AGENTFLOW_EXECUTION_IN_PROCESS_DELAY_SECONDS": "1",
+    "AGENTFLOW_SCHEDULE_TICK_SECONDS": "0.5",
 }
 
 
 def durable_env(stack: Any, redis_url: str | None = None) -> dict[str, str]:
     base, _, _ = (redis_url or stack.redis_url).rpartition("/")
     return {**stack.env, **FAST_SWEEPS, "AGENTFLOW_REDIS_URL": f"{base}/{DURABLE_REDIS_DB}"}
-
-
-@asynccontextmanager
-async def api(env: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
-    """The API (its lifespan included) on these settings, and a client for it."""
-    application = create_app(settings_for(env))
-    async with application.router.lifespan_context(application), client_for(application) as client:
-        yield client
 
 
 def owner_execute(stack: Any, sql: str, params: tuple[Any, ...]) -> None:
@@ -241,3 +241,33 @@ async def test_a_run_whose_task_was_lost_is_sent_again(stack: Any, sweeping_work
         )
         waiting = await wait_for(client, account.headers, execution_id, FINISHED | {"waiting_approval"})
         assert waiting["status"] == "waiting_approval", waiting
+
+
+async def test_beat_fires_a_due_schedule(stack: Any, sweeping_worker: dict[str, str]) -> None:
+    graph = definition(
+        [
+            node("tick", "trigger.schedule", {"cron": "0 9 * * *", "timezone": "UTC"}),
+            node("note", "transform.template", {"template": "fired for {{trigger.data.scheduled_for}}"}),
+        ],
+        [edge("tick", "note")],
+    )
+    async with api(sweeping_worker) as client:
+        account = await signup(client)
+        agent_id = await published_agent(client, account, graph)
+        # Nine o'clock comes (the schedule's row says so; beat reads nothing else).
+        owner_execute(
+            stack,
+            "UPDATE agent_triggers SET next_fire_at = now() - interval '1 second' WHERE agent_id = %s",
+            (agent_id,),
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            listed = await client.get(f"{API}/executions", headers=account.headers, params={"agent_id": agent_id})
+            items = listed.json()["items"]
+            if items:
+                break
+            assert time.monotonic() < deadline, "the schedule never fired"
+            await asyncio.sleep(0.1)
+        assert len(items) == 1 and items[0]["triggered_by"] == "schedule"
+        done = await wait_for(client, account.headers, items[0]["id"], FINISHED)
+        assert done["status"] == "completed", done

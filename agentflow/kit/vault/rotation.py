@@ -40,6 +40,7 @@ class SecretColumn:
 SECRET_COLUMNS: tuple[SecretColumn, ...] = (
     SecretColumn("provider_credentials", "secret_envelope", "provider_credential"),
     SecretColumn("integrations", "credentials_encrypted", "integration"),
+    SecretColumn("agent_triggers", "secret_envelope", "webhook"),
 )
 
 COUNT_KEYS = ("scanned", "rewrapped", "skipped", "changed", "failed")
@@ -63,9 +64,9 @@ def rewrap_all(
     current = vault.current_key_id
     with psycopg.connect(libpq_url(owner_url), autocommit=True) as conn:
         for target in columns:
-            select = sql.SQL("SELECT id, org_id, {column} FROM {table} WHERE id > %s ORDER BY id LIMIT %s").format(
-                column=sql.Identifier(target.column), table=sql.Identifier(target.table)
-            )
+            select = sql.SQL(
+                "SELECT id, org_id, {column} FROM {table} WHERE id > %s AND {column} IS NOT NULL ORDER BY id LIMIT %s"
+            ).format(column=sql.Identifier(target.column), table=sql.Identifier(target.table))
             update = sql.SQL("UPDATE {table} SET {column} = %s WHERE id = %s AND {column} = %s").format(
                 column=sql.Identifier(target.column), table=sql.Identifier(target.table)
             )

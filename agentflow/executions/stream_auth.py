@@ -1,0 +1,234 @@
+"""Who may open a live execution stream, and the single-use stream tickets.
+
+A browser can put no `Authorization` or `X-API-Key` header on a WebSocket or EventSource request,
+so the streams accept, besides those headers (non-browser clients):
+
+- WebSocket: the access token as a subprotocol, `Sec-WebSocket-Protocol: agentflow.v1,
+  bearer.<jwt>`. The server selects `agentflow.v1`; the token is never echoed back.
+- A stream ticket, `?ticket=…`, from `POST /executions/{id}/stream-ticket`: opaque, valid once,
+  for that execution only and for `stream_ticket_ttl_seconds` (60 s). Access tokens and API keys
+  stay out of URLs, which end up in proxy and browser logs; a leaked ticket is useless by then.
+  Only the ticket's SHA-256 is stored (Redis, with the TTL); GETDEL makes redeeming it atomic.
+
+Every way ends in the same checks as an HTTP route: the token or key is verified with the same
+helpers as `agentflow.auth.dependencies`, membership or key validity is read again (a ticket
+issued before a member was removed or a key revoked no longer opens anything), the org's rate
+limit is counted, `executions.read` is required, and another org's execution is not found.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Query, Request, Response
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import Headers, QueryParams
+
+from agentflow.auth.dependencies import authenticate
+from agentflow.auth.repository import ApiKeyLookup, MembershipRepository
+from agentflow.executions import service
+from agentflow.kit.db import Database
+from agentflow.kit.deps import SessionDep
+from agentflow.kit.errors import BadRequest, Forbidden, Unauthorized
+from agentflow.kit.permissions import Permission
+from agentflow.kit.principal import Principal
+from agentflow.kit.ratelimit import RateLimiter
+from agentflow.kit.security import (
+    TokenError,
+    api_key_is_well_formed,
+    decode_access_token,
+    new_secret_token,
+    sha256_hex,
+)
+from agentflow.models.orgs import Role
+from agentflow.settings import Settings
+
+SUBPROTOCOL = "agentflow.v1"
+BEARER_SUBPROTOCOL_PREFIX = "bearer."
+REQUIRED = Permission.EXECUTIONS_READ
+# Same as authenticate's: writing last_used_at on every connection would turn reads into writes.
+_TOUCH_INTERVAL = timedelta(seconds=60)
+
+TicketParam = Annotated[
+    str | None,
+    Query(
+        min_length=20,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="A stream ticket from POST /executions/{id}/stream-ticket (for browsers' EventSource)",
+    ),
+]
+
+
+def _ticket_key(ticket: str) -> str:
+    return f"stream-ticket:{sha256_hex(ticket)}"
+
+
+def _invalid_ticket() -> Unauthorized:
+    # One answer for unknown, used, expired and other-execution tickets: nothing to probe.
+    return Unauthorized("The stream ticket is invalid, used or expired", code="INVALID_TICKET")
+
+
+def require_read(principal: Principal) -> None:
+    """`requires(Permission.EXECUTIONS_READ)`'s check, for callers authenticated here."""
+    if not principal.can(REQUIRED):
+        who = "This API key's scopes do not" if principal.is_api_key else "Your role does not"
+        raise Forbidden(
+            f"{who} allow '{REQUIRED.value}'", code="FORBIDDEN", details={"required_permission": REQUIRED.value}
+        )
+
+
+async def issue_ticket(request: Request, principal: Principal, execution_id: uuid.UUID) -> tuple[str, int]:
+    """A fresh ticket for `principal` to open one stream of `execution_id`; (ticket, ttl seconds).
+    The caller has already checked that the execution is theirs."""
+    settings: Settings = request.app.state.settings
+    redis: Redis = request.app.state.redis
+    ticket = new_secret_token()
+    api_key = request.headers.get("x-api-key") if principal.is_api_key else None
+    record = {
+        "execution_id": str(execution_id),
+        "org_id": str(principal.org_id),
+        "user_id": str(principal.user_id) if principal.user_id else None,
+        # The key's hash (never the key), so redeeming checks the key is still usable, as a call would.
+        "api_key_hash": sha256_hex(api_key) if api_key else None,
+    }
+    ttl = settings.stream_ticket_ttl_seconds
+    await redis.set(_ticket_key(ticket), orjson.dumps(record), ex=ttl)
+    return ticket, ttl
+
+
+async def _principal_from_ticket(
+    session: AsyncSession, redis: Redis, ticket: str, execution_id: uuid.UUID
+) -> Principal:
+    raw = await redis.getdel(_ticket_key(ticket))
+    if raw is None:
+        raise _invalid_ticket()
+    record: dict[str, Any] = orjson.loads(raw)
+    if record.get("execution_id") != str(execution_id):
+        raise _invalid_ticket()
+    org_id = uuid.UUID(record["org_id"])
+    if record.get("api_key_hash"):
+        row = await ApiKeyLookup(session).enter_org_of_usable_key(record["api_key_hash"])
+        if row is None or row.org_id != org_id:
+            raise _invalid_ticket()
+        return Principal(org_id=row.org_id, api_key_id=row.id, scopes=frozenset(row.scopes))
+    user_id = uuid.UUID(record["user_id"])
+    role = await MembershipRepository(session).enter_org(user_id, org_id)
+    if role is None:
+        raise Unauthorized("You are no longer a member of this organization", code="ORG_ACCESS_REVOKED")
+    return Principal(org_id=org_id, user_id=user_id, role=Role(role))
+
+
+async def _principal_from_token(session: AsyncSession, settings: Settings, token: str) -> Principal:
+    assert settings.jwt_secret is not None
+    try:
+        claims = decode_access_token(
+            token,
+            secret=settings.jwt_secret.get_secret_value(),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
+    except TokenError as exc:
+        raise Unauthorized(str(exc), code="INVALID_TOKEN") from exc
+    if claims.org_id is None:
+        raise Forbidden("Select an organization first (POST /auth/switch-org)", code="NO_ORGANIZATION")
+    role = await MembershipRepository(session).enter_org(claims.user_id, claims.org_id)
+    if role is None:
+        raise Unauthorized("You are no longer a member of this organization", code="ORG_ACCESS_REVOKED")
+    return Principal(org_id=claims.org_id, user_id=claims.user_id, role=Role(role))
+
+
+async def _principal_from_api_key(
+    session: AsyncSession, limiter: RateLimiter, settings: Settings, key: str
+) -> Principal:
+    invalid = Unauthorized("The API key is invalid, revoked or expired", code="INVALID_API_KEY")
+    if not api_key_is_well_formed(key):
+        raise invalid
+    key_hash = sha256_hex(key)
+    await limiter.hit(settings.rate_limit_api_key, "api_key", key_hash)
+    keys = ApiKeyLookup(session)
+    row = await keys.enter_org_of_usable_key(key_hash)
+    if row is None:
+        raise invalid
+    now = datetime.now(UTC)
+    if row.last_used_at is None or now - row.last_used_at > _TOUCH_INTERVAL:
+        await keys.touch(row.id, now)
+    return Principal(org_id=row.org_id, api_key_id=row.id, scopes=frozenset(row.scopes))
+
+
+@dataclass(frozen=True)
+class StreamCredentials:
+    """What a WebSocket client presented; at most one is used, in this order: ticket, API key,
+    bearer subprotocol, Authorization header (a bad key is not rescued by a good token, as over HTTP)."""
+
+    ticket: str | None = None
+    api_key: str | None = None
+    token: str | None = None
+
+    @classmethod
+    def from_handshake(cls, headers: Headers, query: QueryParams, subprotocols: list[str]) -> StreamCredentials:
+        token = next((p[len(BEARER_SUBPROTOCOL_PREFIX) :] for p in subprotocols if _is_bearer(p)), None)
+        if token is None and (header := headers.get("authorization")) is not None:
+            scheme, _, value = header.partition(" ")
+            if scheme.lower() != "bearer" or not value.strip():
+                raise Unauthorized("Use 'Authorization: Bearer <token>'", code="INVALID_AUTH_HEADER")
+            token = value.strip()
+        ticket = query.get("ticket")
+        if ticket is not None and not (20 <= len(ticket) <= 100 and ticket.replace("-", "").replace("_", "").isalnum()):
+            raise BadRequest("The ticket parameter is malformed", code="INVALID_TICKET_PARAMETER")
+        return cls(ticket=ticket, api_key=headers.get("x-api-key"), token=token or None)
+
+
+def _is_bearer(subprotocol: str) -> bool:
+    return subprotocol.lower().startswith(BEARER_SUBPROTOCOL_PREFIX)
+
+
+async def authorize_connection(state: Any, credentials: StreamCredentials, execution_id: uuid.UUID) -> Principal:
+    """The principal a WebSocket client connects as, after the same checks as an HTTP route:
+    401/403 as `AppError`s, and `NotFound` for an execution the principal's org does not have."""
+    if credentials.ticket is None and credentials.api_key is None and credentials.token is None:
+        raise Unauthorized("Authentication required", code="AUTH_REQUIRED")  # before any I/O
+    db: Database = state.db
+    settings: Settings = state.settings
+    limiter: RateLimiter = state.rate_limiter
+    async with db.transaction() as session:
+        if credentials.ticket is not None:
+            principal = await _principal_from_ticket(session, state.redis, credentials.ticket, execution_id)
+        elif credentials.api_key is not None:
+            principal = await _principal_from_api_key(session, limiter, settings, credentials.api_key)
+        else:
+            assert credentials.token is not None
+            principal = await _principal_from_token(session, settings, credentials.token)
+        await limiter.hit(settings.rate_limit_org, "org", str(principal.org_id))
+        require_read(principal)
+        await service.load(session, principal, execution_id)
+    return principal
+
+
+async def stream_reader(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    execution_id: uuid.UUID,
+    ticket: TicketParam = None,
+) -> Principal:
+    """`requires(Permission.EXECUTIONS_READ)` for the event routes, also taking a stream ticket
+    (EventSource cannot send headers). Without a ticket it is exactly `authenticate`."""
+    if ticket is None:
+        principal = await authenticate(request, response, session)
+    else:
+        principal = await _principal_from_ticket(session, request.app.state.redis, ticket, execution_id)
+        settings: Settings = request.app.state.settings
+        await request.app.state.rate_limiter.hit(settings.rate_limit_org, "org", str(principal.org_id))
+    require_read(principal)
+    return principal
+
+
+stream_reader.required_permission = REQUIRED  # type: ignore[attr-defined]  # read by the route registries
+
+StreamReader = Annotated[Principal, Depends(stream_reader)]
