@@ -517,7 +517,7 @@ def servers_running(
 
 # Where a py-spy sample's CPU went, by the first rule whose marker is on its stack.
 _PROFILE_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("rate limiter (limits + redis-py)", ("RateLimiter.hit",)),
+    ("rate limiter (Lua script via redis-py)", ("RateLimiter.hit",)),
     ("JWT decode (PyJWT)", ("decode_access_token",)),
     ("thread pool (sync dependencies)", ("WorkerThread.run", "run_in_threadpool")),
 )

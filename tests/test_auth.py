@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import time
+import uuid
+
 import httpx
 import psycopg
+import pytest
 
+from agentflow.kit.security import TokenError, decode_access_token, issue_access_token
 from tests.api_fixtures import API, PASSWORD, add_member, bearer, signup, unique
 
 
@@ -178,3 +183,28 @@ async def test_removed_member_loses_access_immediately(client: httpx.AsyncClient
     me = await client.get(f"{API}/auth/me", headers=editor.headers)
     assert me.status_code == 200
     assert me.json()["org"] is None and me.json()["orgs"] == []
+
+
+async def test_deactivated_user_is_refused_at_once(client: httpx.AsyncClient, stack) -> None:
+    owner = await signup(client)
+    assert (await client.get(f"{API}/auth/me", headers=owner.headers)).status_code == 200  # token verified
+    with psycopg.connect(stack.owner_url) as conn:
+        conn.execute("UPDATE users SET is_active = false WHERE id = %s", (owner.user_id,))
+    me = await client.get(f"{API}/auth/me", headers=owner.headers)
+    assert me.status_code == 401
+    assert me.json()["error"]["code"] == "ACCOUNT_INACTIVE"
+    members = await client.get(f"{API}/org/members", headers=owner.headers)
+    assert members.status_code == 401
+    assert members.json()["error"]["code"] == "ORG_ACCESS_REVOKED"
+
+
+def test_a_verified_token_is_refused_once_it_expires() -> None:
+    """Verifications are cached per token (kit/security.py); expiry must still apply on every use."""
+    keys = {"secret": "s" * 64, "issuer": "agentflow", "audience": "agentflow-api"}
+    token, expires_at = issue_access_token(user_id=uuid.uuid4(), org_id=None, ttl_seconds=1, **keys)
+    assert decode_access_token(token, **keys).expires_at == expires_at.replace(microsecond=0)
+    time.sleep(max(0.0, expires_at.replace(microsecond=0).timestamp() - time.time()) + 0.05)
+    with pytest.raises(TokenError, match="expired"):
+        decode_access_token(token, **keys)
+    with pytest.raises(TokenError, match="invalid"):
+        decode_access_token(token, **{**keys, "secret": "t" * 64})  # the cache is per secret, too

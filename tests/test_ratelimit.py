@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from limits import parse
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from redis.asyncio import Redis
 
 from agentflow.app import create_app
+from agentflow.kit.errors import TooManyRequests
+from agentflow.kit.ratelimit import RateLimiter, window_keys
 from tests.api_fixtures import API, client_for, create_api_key, settings_for, signup
 
 
@@ -80,3 +87,90 @@ async def test_login_is_limited_per_account_across_ips(client: httpx.AsyncClient
             response = await bot.post(f"{API}/auth/login", json={"email": victim.email, "password": "wrong-guess"})
             statuses.append(response.status_code)
     assert statuses == [401, 401, 429]
+
+
+# -- the limiter itself, against the real Valkey ----------------------------------------------------
+
+RULE = "8/minute"
+
+
+@pytest.fixture
+async def redis(stack) -> AsyncIterator[Redis]:
+    client = Redis.from_url(stack.redis_url, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+async def _outcome(limiter: RateLimiter, rule: str, identifier: str) -> tuple[bool, int, float]:
+    """(allowed, remaining, reset_at) of one hit, as the response headers would report them."""
+    try:
+        state = await limiter.hit(rule, "test", identifier)
+    except TooManyRequests as exc:
+        headers = exc.headers or {}
+        return False, int(headers["X-RateLimit-Remaining"]), float(headers["X-RateLimit-Reset"])
+    assert state is not None
+    return True, state.remaining, state.reset_at
+
+
+async def test_each_hit_is_one_round_trip(redis: Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    limiter = RateLimiter(redis)
+    await limiter.hit(RULE, "test", uuid.uuid4().hex)  # loads the script on the server
+    commands: list[object] = []
+    execute = redis.execute_command
+
+    async def counted(*args: object, **options: object) -> object:
+        commands.append(args[0])
+        return await execute(*args, **options)
+
+    monkeypatch.setattr(redis, "execute_command", counted)
+    identifier = uuid.uuid4().hex
+    outcomes = [await _outcome(limiter, "3/minute", identifier) for _ in range(4)]
+    assert [(allowed, remaining) for allowed, remaining, _ in outcomes] == [(True, 2), (True, 1), (True, 0), (False, 0)]
+    assert commands == ["EVALSHA"] * 4
+
+
+# Window states to start from, as (count, TTL in ms) of the previous and the current window's
+# counter (None: no key). A counter lives for two windows: TTL > 60 s means its window is current.
+STATES = {
+    "fresh": (None, None),
+    "previous window half-way out": ((10, 30_500), (0, 90_500)),
+    "current window just ended": (None, (7, 59_000)),
+    "both windows counted": ((3, 10_000), (2, 100_000)),
+}
+
+
+@pytest.mark.parametrize("state", list(STATES), ids=list(STATES))
+async def test_same_sliding_window_as_the_limits_library(redis: Redis, stack, state: str) -> None:
+    """The one-round-trip script must decide and report exactly what `limits`' sliding window
+    counter (the implementation it replaces, two round trips per hit) does from the same state."""
+    previous, current = STATES[state]
+    item = parse(RULE)
+    ours, theirs = RateLimiter(redis), SlidingWindowCounterRateLimiter(RedisStorage("async+" + stack.redis_url))
+    identifier = uuid.uuid4().hex
+    theirs_current = f"LIMITS:{{{item.key_for('test', identifier)}}}"  # limits' own key layout
+    for keys in (window_keys(RULE, "test", identifier), [f"{theirs_current}/-1", theirs_current]):
+        for key, window in zip(keys, (previous, current), strict=True):
+            if window is not None:
+                await redis.set(key, window[0], px=window[1])
+
+    for _ in range(8):
+        allowed, remaining, reset_at = await _outcome(ours, RULE, identifier)
+        expected_allowed = await theirs.hit(item, "test", identifier)
+        stats = await theirs.get_window_stats(item, "test", identifier)
+        assert (allowed, remaining) == (expected_allowed, stats.remaining)
+        assert reset_at == pytest.approx(stats.reset_time, abs=1.0)  # the header is whole seconds
+
+
+async def test_previous_window_counts_in_proportion_to_its_overlap(redis: Redis) -> None:
+    limiter = RateLimiter(redis)
+    identifier = uuid.uuid4().hex
+    previous_key, current_key = window_keys(RULE, "test", identifier)
+    # 10 requests in the previous minute, which still overlaps the sliding window by half: they
+    # count as 5, so 3 of the limit of 8 are left.
+    await redis.set(previous_key, 10, px=30_500)
+    await redis.set(current_key, 0, px=90_500)
+    outcomes = [await _outcome(limiter, RULE, identifier) for _ in range(4)]
+    assert [(allowed, remaining) for allowed, remaining, _ in outcomes] == [(True, 2), (True, 1), (True, 0), (False, 0)]
+    # One of the previous window's requests leaves the sliding window every 6 s: the next in 0.5 s.
+    assert outcomes[-1][2] == pytest.approx(time.time() + 0.5, abs=1.0)
+    assert await redis.get(current_key) == "3"

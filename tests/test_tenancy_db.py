@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import psycopg
 import pytest
+from sqlalchemy import text
 
+from agentflow.kit.db import Database, fetch_in_context
 from tests.api_fixtures import add_member, create_api_key, signup
 
 
@@ -89,3 +93,28 @@ async def test_audit_log_is_append_only_for_the_app(client: httpx.AsyncClient, s
             with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():  # noqa: PT012
                 conn.execute("SELECT set_config('app.org_id', %s, true)", (owner.org_id,))
                 conn.execute(statement)
+
+
+async def test_one_round_trip_reads_keep_their_context_to_their_own_transaction(stack) -> None:
+    """`fetch_in_context` sends the context and the read as one message (kit/db.py): the context
+    must reach the read, end with its transaction, and never be left on a pooled connection."""
+    db = Database(stack.app_url, pool_size=1, max_overflow=0)  # one connection: every call reuses it
+    org_id, user_id = uuid.uuid4(), uuid.uuid4()
+    context = "SELECT current_setting('app.org_id', true), current_setting('app.user_id', true)"
+    try:
+        # Outside a session: one implicit transaction.
+        assert await db.read_in_context(context, {}, org_id=org_id, user_id=user_id) == [(str(org_id), str(user_id))]
+        async with db.engine.connect() as conn:
+            assert (await conn.execute(text(context))).one() in {("", ""), (None, None)}
+        # Inside a session: the context holds for the session's later statements, until commit.
+        async with db.sessionmaker() as session, session.begin():
+            await fetch_in_context(await session.connection(), "SELECT 1", {}, org_id=org_id, user_id=None)
+            assert (await session.execute(text(context))).one() == (str(org_id), "")
+        async with db.engine.connect() as conn:
+            assert (await conn.execute(text(context))).one() in {("", ""), (None, None)}
+        # Values are quoted by the driver, never spliced in.
+        hostile = "x'); SELECT set_config('app.org_id', 'evil', false); --"
+        assert await db.read_in_context("SELECT %(v)s", {"v": hostile}, org_id=None, user_id=None) == [(hostile,)]
+        assert await db.read_in_context(context, {}, org_id=None, user_id=None) in ([("", "")], [(None, None)])
+    finally:
+        await db.dispose()

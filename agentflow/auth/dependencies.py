@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentflow.auth.repository import ApiKeyLookup, MembershipRepository
 from agentflow.kit.deps import SessionDep, request_meta
@@ -99,7 +100,7 @@ async def _principal_from_api_key(
     key: str,
     request: Request,
     response: Response,
-    session: SessionDep,
+    session: AsyncSession,
     settings: Settings,
     limiter: RateLimiter,
 ) -> Principal:

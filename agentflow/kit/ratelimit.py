@@ -81,10 +81,8 @@ class RateLimiter:
         if not self.enabled:
             return None
         item = _parse(rule)
-        # Braces: both windows' keys hash to the same Redis Cluster slot.
-        current_key = f"ratelimit:{{{item.key_for(*identifiers)}}}"
         allowed, previous, previous_ttl_ms, current, current_ttl_ms = await self._hit(
-            keys=[f"{current_key}/previous", current_key], args=[item.amount, item.get_expiry()]
+            keys=window_keys(rule, *identifiers), args=[item.amount, item.get_expiry()]
         )
         state = _state(item, int(previous), previous_ttl_ms / 1000, int(current), current_ttl_ms / 1000)
         if not allowed:
@@ -97,17 +95,24 @@ class RateLimiter:
         return state
 
 
+def window_keys(rule: str, *identifiers: str) -> list[str]:
+    """The Redis keys of the previous and the current window of one limit."""
+    # Braces: both keys hash to the same Redis Cluster slot, as a script's keys must.
+    current = f"ratelimit:{{{_parse(rule).key_for(*identifiers)}}}"
+    return [f"{current}/previous", current]
+
+
 def _state(item: RateLimitItem, previous: int, previous_ttl: float, current: int, current_ttl: float) -> RateLimitState:
     """Remaining requests and when the next one frees up, computed as `limits`' get_window_stats."""
     window = item.get_expiry()
     remaining = max(0, item.amount - math.floor(previous * previous_ttl / window + current))
     # The weighted previous count drops by one every window/previous seconds; the current
-    # window's count leaves the sliding window when that window ends.
-    resets_in = min(
-        previous_ttl % (window / previous) if previous else math.inf,
-        current_ttl % window if current else math.inf,
-    )
-    now = time.time()
-    return RateLimitState(
-        limit=item.amount, remaining=remaining, reset_at=now if math.isinf(resets_in) else now + resets_in
-    )
+    # window's count leaves when that window ends, i.e. when its counter (made to live two
+    # windows) has one window left. (`limits` takes that TTL modulo the window: the same, except
+    # 0 instead of a whole window right after the counter is created.)
+    resets_in = []
+    if previous:
+        resets_in.append(previous_ttl % (window / previous))
+    if current:
+        resets_in.append(max(current_ttl - window, 0.0))
+    return RateLimitState(limit=item.amount, remaining=remaining, reset_at=time.time() + min(resets_in, default=0.0))

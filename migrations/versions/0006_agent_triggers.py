@@ -87,7 +87,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP FUNCTION af_due_schedules(timestamptz, integer)")
     op.drop_index(
-        "ix_agent_triggers_next_fire_at", table_name="agent_triggers", postgresql_where=sa.text("next_fire_at IS NOT NULL")
+        "ix_agent_triggers_next_fire_at",
+        table_name="agent_triggers",
+        postgresql_where=sa.text("next_fire_at IS NOT NULL"),
     )
     op.drop_index(op.f("ix_agent_triggers_org_id"), table_name="agent_triggers")
     op.drop_table("agent_triggers")
