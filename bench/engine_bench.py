@@ -1,8 +1,9 @@
 """Execution engine: per-node overhead, end-to-end latency and throughput, each with a baseline in the same run.
 
-    .venv/bin/python bench/engine_bench.py                    # ~5 min on an idle 2-core machine
+    .venv/bin/python bench/engine_bench.py --app-commit HEAD   # ~6 min on an idle 2-core machine
     .venv/bin/python bench/engine_bench.py --rounds 10 --latency-runs 20 --executions 300 \
-        --throughput-rounds 1 --no-write                      # a quick look (~1.5 min)
+        --throughput-rounds 1 --no-write                      # a quick look (~2 min)
+    .venv/bin/python bench/engine_bench.py --app-commit HEAD --profile-dir /tmp/prof   # + py-spy passes
 
 What it does:
 1. Starts an `EmbeddedStack` (real PostgreSQL + Valkey, migrated) in a temporary data dir and ONE
@@ -39,6 +40,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import gc
+import inspect
 import itertools
 import json
 import os
@@ -266,7 +268,7 @@ _PROFILE_OWNERS: tuple[tuple[str, str], ...] = (
 # The API process during part 3 (POST /execute), same scheme.
 _API_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("enqueue: Celery send_task (thread pool)", ("send_task", "kombu/")),
-    ("rate limiter (limits + redis-py)", ("RateLimiter.",)),
+    ("rate limiter (RateLimiter)", ("RateLimiter.",)),
     ("authentication (JWT, user, membership)", ("auth/dependencies.py", "decode_access_token")),
     ("execute: load agent + version, insert the execution", ("executions/service.py",)),
     ("transaction: begin, tenant context, commit (SessionDep)", ("kit/deps.py", "kit/db.py")),
@@ -384,19 +386,27 @@ def engine_child(job_path: Path) -> int:
     )
     memory_saver = InMemorySaver()
 
-    class StampingStore(MemoryExecutionStore):
-        """Marks when each node's step starts: consecutive marks are one node's full cycle."""
+    # Newer engines hand the store the run's event sink (it emits the step events itself).
+    store_takes_sink = "events" in inspect.signature(MemoryExecutionStore).parameters
 
-        def __init__(self) -> None:
-            super().__init__()
+    class StampingStore:
+        """The in-memory store, marking when each node's step starts: consecutive marks are one
+        node's full cycle. A wrapper, not a subclass: it works with either store interface."""
+
+        def __init__(self, events: MemoryEventSink) -> None:
+            self.inner = MemoryExecutionStore(events) if store_takes_sink else MemoryExecutionStore()  # type: ignore[call-arg]
             self.stamps: list[float] = []
 
-        async def step_started(self, **kwargs: Any) -> uuid.UUID:
+        async def step_started(self, **kwargs: Any) -> Any:
             self.stamps.append(time.perf_counter())
-            return await super().step_started(**kwargs)
+            return await self.inner.step_started(**kwargs)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
 
     def engine_in_memory(checkpointer: Any) -> list[float]:
-        store = StampingStore()
+        events = MemoryEventSink()
+        store: Any = StampingStore(events)
         ctx = RunContext(
             execution_id=uuid.uuid4(),
             org_id=org_id,
@@ -408,17 +418,16 @@ def engine_child(job_path: Path) -> int:
             cache_key="bench-chain",  # the worker caches by version id: compiled once, like there
         )
         outcome = loop.run_until_complete(
-            run_execution(
-                definition, ctx, store=store, events=MemoryEventSink(), services=services, checkpointer=checkpointer
-            )
+            run_execution(definition, ctx, store=store, events=events, services=services, checkpointer=checkpointer)
         )
-        if outcome.status != "completed" or len(store.stamps) != nodes:
-            raise RuntimeError(f"in-memory engine run: {outcome.status} after {len(store.stamps)} nodes")
-        return store.stamps
+        stamps: list[float] = store.stamps
+        if outcome.status != "completed" or len(stamps) != nodes:
+            raise RuntimeError(f"in-memory engine run: {outcome.status} after {len(stamps)} nodes")
+        return stamps
 
     stamps_now: list[float] = []
 
-    def trivial(name: str) -> Callable[[PlainState], Any]:
+    def trivial(name: str) -> Any:
         async def node(state: PlainState) -> dict[str, Any]:
             stamps_now.append(time.perf_counter())
             return {"outputs": {name: {"text": "constant text"}}}
@@ -804,7 +813,7 @@ def bench_celery(redis_url: str) -> Any:
     from agentflow.settings import Settings
     from agentflow.worker import create_celery
 
-    return create_celery(Settings(_env_file=None, redis_url=redis_url))  # type: ignore[call-arg]
+    return create_celery(Settings(_env_file=None, redis_url=redis_url))
 
 
 # --- part 2: latency -----------------------------------------------------------------------------
@@ -857,7 +866,8 @@ class EventWatcher:
             return self.finished[execution_id]
         waiter = self._waiters[execution_id] = asyncio.get_running_loop().create_future()
         async with asyncio.timeout(limit):
-            return await waiter
+            kind, at = await waiter
+        return kind, at
 
     async def close(self) -> None:
         if self._task is not None:
