@@ -397,9 +397,15 @@ def engine_child(job_path: Path) -> int:
             self.inner = MemoryExecutionStore(events) if store_takes_sink else MemoryExecutionStore()  # type: ignore[call-arg]
             self.stamps: list[float] = []
 
-        async def step_started(self, **kwargs: Any) -> Any:
+        async def step_started(self, *args: Any, **kwargs: Any) -> Any:
             self.stamps.append(time.perf_counter())
-            return await self.inner.step_started(**kwargs)
+            return await self.inner.step_started(*args, **kwargs)
+
+        async def step_finished(self, *args: Any, **kwargs: Any) -> Any:
+            # Newer engines start the next node's step along with this finish (`then_start`).
+            if kwargs.get("then_start") is not None:
+                self.stamps.append(time.perf_counter())
+            return await self.inner.step_finished(*args, **kwargs)
 
         def __getattr__(self, name: str) -> Any:
             return getattr(self.inner, name)

@@ -12,7 +12,7 @@ What it does:
 3. Opens N WebSocket subscribers to `WS /api/v1/executions/{id}/stream` (JWT as the `bearer.`
    subprotocol) from this process and waits for each one's snapshot.
 4. Publishes events on `execution:{id}` exactly as `RedisEventSink` does (same JSON, contiguous
-   seq), but without its INCR and INSERT: what is measured is the stream, not the database. Each
+   seq), but without its INSERT: what is measured is the stream, not the database. Each
    event carries its publish time; each subscriber records receive time minus publish time.
    - paced: R events/s for D seconds (R x N deliveries/s): latency at a steady rate;
    - burst: B events back to back: how fast all N subscribers get all B (deliveries/s).
@@ -207,7 +207,7 @@ class Subscribers:
 
 
 class Publisher:
-    """`RedisEventSink.emit`'s message and channel, without its INCR and INSERT."""
+    """`RedisEventSink.emit`'s message and channel, without its INSERT."""
 
     def __init__(self, redis: Redis, execution_id: str) -> None:
         self.redis = redis

@@ -1,16 +1,20 @@
 """Compile an agent definition to a LangGraph `StateGraph`.
 
-Shape: one LangGraph node per definition node, plus one scheduler node (`__dispatch__`). Every
-superstep is: the scheduler picks the ready nodes → they run *in parallel in the same superstep*
-(each records its step, output and the handle it chose) → all return to the scheduler. With the
-Postgres checkpointer each superstep is a checkpoint, so a re-run of the same thread after a crash
-resumes there: nodes that completed are not run again.
+Shape: one LangGraph node per definition node, plus one scheduler node (`__dispatch__`). The
+scheduler's state (`sched`) says which nodes are ready; they run *in parallel in the same
+superstep* (each records its step, output and the handle it chose). With the Postgres
+checkpointer each superstep is a checkpoint, so a re-run of the same thread after a crash resumes
+there: nodes that completed are not run again. The input already holds the first `sched` (the
+trigger nodes are ready).
 
-Why a scheduler node instead of wiring LangGraph edges straight from node to node: merge nodes
-("all" mode), loops and branches that are not taken need one consistent view of the whole run
-(what is still in flight, which branch can still reach a merge). Parallel nodes only see the state
-as of the start of their superstep, so no single node can decide that; the scheduler, running
-alone between supersteps, can — deterministically, from the checkpointed state.
+Why a scheduler instead of wiring LangGraph edges straight from node to node: merge nodes ("all"
+mode), loops and branches that are not taken need one consistent view of the whole run (what is
+still in flight, which branch can still reach a merge). Parallel nodes only see the state as of
+the start of their superstep, so none of them can decide that; after such a superstep they all
+return to `__dispatch__`, which runs alone and can — deterministically, from the checkpointed
+state. A node that runs alone in its superstep (every step of a linear flow) has that view
+itself: it runs the same scheduler on its own completion and routes straight to the next ready
+nodes. The result is identical, and it saves a superstep (a checkpoint write) per node.
 
 Scheduling rules:
 - A node's outgoing edges on the handle it chose are followed (if_else true/false, switch cases,
@@ -31,6 +35,7 @@ Scheduling rules:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import operator
@@ -42,15 +47,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
-from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.errors import GraphBubbleUp
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
-from langgraph.types import Overwrite
+from langgraph.types import Command, Overwrite
 from pydantic import BaseModel, ValidationError
 
+from agentflow.engine.journal import StepFinish, StepStart
 from agentflow.engine.nodes import get_node_type
 from agentflow.engine.nodes.base import ERROR_OUTPUT, NodeType
 from agentflow.engine.nodes.context import NodeError, NodeResult, NodeRun
@@ -73,7 +78,7 @@ Frame = list[list[Any]]
 
 
 class ExecutionCancelled(Exception):
-    """Raised at a step boundary when the store says the execution was cancelled."""
+    """Raised at a step boundary (by `ExecutionStore.step_started`) when the execution was cancelled."""
 
 
 def _merge_dicts(current: dict[str, Any] | None, update: dict[str, Any] | None) -> dict[str, Any]:
@@ -125,6 +130,20 @@ class CompiledDefinition:
                 pending.extend(t for targets in self.out_edges.get(current, {}).values() for t in targets)
             cached = self._reach[start] = frozenset(seen)
         return cached
+
+    def initial_state(self) -> dict[str, Any]:
+        """The graph input of a new run: nothing done yet, the trigger nodes ready."""
+        triggers = [node.id for node in self.definition.trigger_nodes()]
+        sched: dict[str, Any] = {
+            "ready": {node_id: {"frame": [], "inputs": []} for node_id in triggers},
+            "queued": [],
+            "merges": {},
+            "fired": [],
+            "loops": {},
+            "failure": None,
+            "last_output": None,
+        }
+        return {"outputs": {}, "vars": {}, "completions": [], "response": None, "sched": sched}
 
     def graph(self, checkpointer: BaseCheckpointSaver[Any] | None) -> CompiledStateGraph[Any, Any, Any, Any]:
         key = id(checkpointer)
@@ -197,13 +216,13 @@ def _compile(definition: AgentDefinition, digest: str) -> CompiledDefinition:
     )
     from agentflow.engine.runtime import EngineRun
 
+    # Nodes and the scheduler route themselves (`Command(goto=…)`, see `_goto`); only the input
+    # needs an edge to the trigger nodes.
     builder: StateGraph[Any, Any, Any, Any] = StateGraph(GraphState, context_schema=EngineRun)
     builder.add_node(DISPATCH, _dispatcher(compiled))
-    builder.add_edge(START, DISPATCH)
+    builder.add_conditional_edges(START, _ready, [*nodes, END])
     for node_id in nodes:
         builder.add_node(node_id, _worker(compiled, node_id))
-        builder.add_edge(node_id, DISPATCH)
-    builder.add_conditional_edges(DISPATCH, _route, [*nodes, END])
     compiled.builder = builder
     return compiled
 
@@ -220,9 +239,15 @@ def _reach_over(edges: Mapping[str, Mapping[str, list[str]]], starts: list[str])
     return seen
 
 
-def _route(state: GraphState) -> list[str] | str:
-    ready = list((state.get("sched") or {}).get("ready", {}))
-    return ready or END
+def _ready(state: Mapping[str, Any]) -> list[str]:
+    """The nodes the schedule says run next (none: the run is over)."""
+    return list((state.get("sched") or {}).get("ready", {}))
+
+
+def _goto(update: dict[str, Any]) -> Command[Any]:
+    """`update`, and on to the nodes its schedule made ready. A `Command` rather than a conditional
+    edge: LangGraph evaluates an edge on a copy of every channel, one per node of the graph."""
+    return Command(update=update, goto=_ready(update))
 
 
 # -- the scheduler -------------------------------------------------------------------------------
@@ -388,34 +413,23 @@ class _Scheduler:
         self.s["ready"] = self.ready
 
 
-def _initial_sched(compiled: CompiledDefinition) -> dict[str, Any]:
-    triggers = [node.id for node in compiled.definition.trigger_nodes()]
-    return {
-        "ready": {node_id: {"frame": [], "inputs": []} for node_id in triggers},
-        "queued": [],
-        "merges": {},
-        "fired": [],
-        "loops": {},
-        "failure": None,
-        "last_output": None,
-    }
+def _schedule(compiled: CompiledDefinition, state: GraphState, completions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The state update that applies a superstep's completions: the next `sched` (and the outputs
+    of loops that finished)."""
+    sched = json.loads(json.dumps(state.get("sched")))  # never mutate the checkpointed value in place
+    scheduler = _Scheduler(compiled, sched)
+    scheduler.run(completions)
+    update: dict[str, Any] = {"sched": sched}
+    if scheduler.outputs:
+        update["outputs"] = scheduler.outputs
+    return update
 
 
 def _dispatcher(compiled: CompiledDefinition) -> Callable[..., Any]:
-    async def dispatch(state: GraphState, runtime: Runtime[EngineRun]) -> dict[str, Any]:
-        run = runtime.context
-        if await run.store.is_cancelled():
-            raise ExecutionCancelled
-        sched = state.get("sched")
-        if sched is None:
-            return {"sched": _initial_sched(compiled)}
-        sched = json.loads(json.dumps(sched))  # never mutate the checkpointed value in place
-        scheduler = _Scheduler(compiled, sched)
-        scheduler.run(state.get("completions") or [])
-        update: dict[str, Any] = {"sched": sched, "completions": Overwrite([])}
-        if scheduler.outputs:
-            update["outputs"] = scheduler.outputs
-        return update
+    async def dispatch(state: GraphState) -> Command[Any]:
+        update = _schedule(compiled, state, state.get("completions") or [])
+        update["completions"] = Overwrite([])
+        return _goto(update)
 
     return dispatch
 
@@ -448,30 +462,45 @@ def _worker(compiled: CompiledDefinition, node_id: str) -> Callable[..., Any]:
     node_type = compiled.types[node_id]
     has_error_edge = node_id in compiled.error_edges
 
-    async def run_node(state: GraphState, runtime: Runtime[EngineRun], config: RunnableConfig) -> dict[str, Any]:
+    async def run_node(state: GraphState, runtime: Runtime[EngineRun]) -> Command[Any]:
         run = runtime.context
+        update, completion, finish = await attempts(state, run)
+        if _ready(state) != [node_id]:
+            # Beside others: `__dispatch__` schedules once all of them are done.
+            await run.store.step_finished(finish)
+            return Command(update={**update, "completions": [completion]}, goto=DISPATCH)
+        # Alone in this superstep: schedule the next nodes here, exactly as `__dispatch__` would,
+        # and when exactly one node runs next, start its step in the same write as this finish.
+        scheduled = _schedule(compiled, state, [completion])
+        update = {**update, **scheduled, "outputs": {**update.get("outputs", {}), **scheduled.get("outputs", {})}}
+        ready = _ready(update)
+        start = _next_step_start(compiled, run, state, update, ready[0]) if len(ready) == 1 else None
+        if start is not None:
+            # Noted before the write: if the run stops meanwhile, the step is still closed.
+            run.prestarted[start.node_id] = start.step_id
+        if not await run.store.step_finished(finish, then_start=start) and start is not None:
+            del run.prestarted[start.node_id]  # refused (cancelled): the node's own start raises
+        return _goto(update)
+
+    async def attempts(state: GraphState, run: EngineRun) -> tuple[dict[str, Any], dict[str, Any], StepFinish]:
+        """Run the node (with its retries): its state update, its completion for the scheduler,
+        and the finish of its last step (not recorded yet: see `run_node`)."""
         activation = (state.get("sched") or {}).get("ready", {}).get(node_id, {"frame": [], "inputs": []})
         frame: Frame = activation["frame"]
         variables = template_context(state, run, frame)
         outputs = state.get("outputs") or {}
         inputs = {source: outputs.get(source) for source in activation["inputs"]}
-        resumed_steps: dict[str, str] = (config.get("configurable") or {}).get("resumed_steps", {})
+        prestarted = run.prestarted.pop(node_id, None)
         parsed = compiled.configs[node_id]
         policy = run.ctx.settings.retry_for(node_id)
         timeout = run.ctx.settings.node_timeout(node_id, parsed)
         attempt = 1
         while True:
-            resumed = resumed_steps.get(node_id)
-            if resumed is not None and attempt == 1:
-                step_id = uuid.UUID(resumed)
+            if prestarted is not None and attempt == 1:
+                step_id = prestarted
             else:
-                step_id = await run.store.step_started(
-                    node_id=node_id, node_type=node_type.key, attempt=attempt, input=_step_input(node, variables)
-                )
-                await run.emit(
-                    "step.started",
-                    {"node_id": node_id, "node_type": node_type.key, "step_id": str(step_id), "attempt": attempt},
-                )
+                step_id = uuid.uuid4()
+                await run.store.step_started(_step_start(run, node, node_type, step_id, attempt, variables))
             started = time.perf_counter()
             pinned = run.ctx.pinned_outputs.get(node_id)
             if pinned is not None:
@@ -479,7 +508,7 @@ def _worker(compiled: CompiledDefinition, node_id: str) -> Callable[..., Any]:
                     step_id=step_id, level="info", message="pinned output used: the node did not run", data=None
                 )
                 pinned_result = NodeResult(output=pinned.get("output"), handle=str(pinned.get("handle") or "out"))
-                return await _succeeded(run, node_id, step_id, frame, pinned_result, started)
+                return _succeeded(run, node_id, step_id, frame, pinned_result, started)
             error: BaseException
             try:
                 if isinstance(parsed, ValidationError):
@@ -491,31 +520,29 @@ def _worker(compiled: CompiledDefinition, node_id: str) -> Callable[..., Any]:
                     result = await node_type.handler(parsed, node_run)
             except GraphBubbleUp:
                 # An interrupt (approval, parked delay): the step waits; the run reports why.
-                status = "waiting_approval" if node_type.key == APPROVAL_KEY else "waiting"
+                waiting_approval = node_type.key == APPROVAL_KEY
                 await run.store.step_finished(
-                    step_id,
-                    status=status,
-                    output=None,
-                    error=None,
-                    tokens=0,
-                    cost=Decimal(0),
-                    duration_ms=_ms(started),
+                    StepFinish(
+                        step_id,
+                        status="waiting_approval" if waiting_approval else "waiting",
+                        output=None,
+                        error=None,
+                        tokens=0,
+                        cost=Decimal(0),
+                        duration_ms=_ms(started),
+                        event=run.event("step.waiting_approval", {"node_id": node_id, "step_id": str(step_id)})
+                        if waiting_approval
+                        else None,
+                    )
                 )
-                if status == "waiting_approval":
-                    await run.emit("step.waiting_approval", {"node_id": node_id, "step_id": str(step_id)})
                 raise
             except asyncio.CancelledError:
                 # The execution was cancelled or ran out of time mid-node: the in-flight call is
                 # abandoned, and the step says so rather than staying `running` forever.
+                stopped = {"message": "stopped: the execution was cancelled or timed out", "code": "STOPPED"}
                 await asyncio.shield(
                     run.store.step_finished(
-                        step_id,
-                        status="cancelled",
-                        output=None,
-                        error={"message": "stopped: the execution was cancelled or timed out", "code": "STOPPED"},
-                        tokens=0,
-                        cost=Decimal(0),
-                        duration_ms=_ms(started),
+                        StepFinish(step_id, "cancelled", None, stopped, 0, Decimal(0), _ms(started), event=None)
                     )
                 )
                 raise
@@ -525,9 +552,9 @@ def _worker(compiled: CompiledDefinition, node_id: str) -> Callable[..., Any]:
             except Exception as caught:
                 error = caught
             else:
-                return await _succeeded(run, node_id, step_id, frame, result, started)
+                return _succeeded(run, node_id, step_id, frame, result, started)
             payload = _error_payload(error)
-            await run.store.step_finished(
+            failed = StepFinish(
                 step_id,
                 status="failed",
                 output=None,
@@ -535,41 +562,37 @@ def _worker(compiled: CompiledDefinition, node_id: str) -> Callable[..., Any]:
                 tokens=0,
                 cost=Decimal(0),
                 duration_ms=_ms(started),
+                event=run.event("step.failed", {"node_id": node_id, "step_id": str(step_id), "error": payload}),
             )
             if is_retryable(error) and attempt <= policy.max_retries:
                 delay = policy.delay(attempt, run.services.random())
-                await run.emit(
+                retrying = run.event(
                     "step.retrying",
                     {"node_id": node_id, "step_id": str(step_id), "attempt": attempt, "delay": delay, "error": payload},
                 )
+                await run.store.step_finished(dataclasses.replace(failed, event=retrying))
                 await run.services.sleep(delay)
                 attempt += 1
                 continue
-            await run.emit("step.failed", {"node_id": node_id, "step_id": str(step_id), "error": payload})
             await run.store.log(step_id=step_id, level="error", message=payload["message"], data=payload)
             if has_error_edge:
                 completion = {"node": node_id, "frame": frame, "handle": ERROR_OUTPUT.id, "output": {"error": payload}}
-                return {"outputs": {node_id: {"error": payload}}, "completions": [completion]}
-            return {
-                "completions": [{"node": node_id, "frame": frame, "handle": None, "failed": True, "error": payload}]
-            }
+                return {"outputs": {node_id: {"error": payload}}}, completion, failed
+            return {}, {"node": node_id, "frame": frame, "handle": None, "failed": True, "error": payload}, failed
 
     return run_node
 
 
-async def _succeeded(
+def _succeeded(
     run: EngineRun, node_id: str, step_id: uuid.UUID, frame: Frame, result: NodeResult, started: float
-) -> dict[str, Any]:
-    await run.store.step_finished(
-        step_id,
-        status="completed",
-        output=result.output,
-        error=None,
-        tokens=result.tokens,
-        cost=result.cost,
-        duration_ms=_ms(started),
-    )
-    await run.emit(
+) -> tuple[dict[str, Any], dict[str, Any], StepFinish]:
+    update: dict[str, Any] = {"outputs": {node_id: result.output}}
+    if result.variables:
+        update["vars"] = result.variables
+    if result.response is not None:
+        update["response"] = result.response
+    completion = {"node": node_id, "frame": frame, "handle": result.handle, "output": result.output}
+    event = run.event(
         "step.completed",
         {
             "node_id": node_id,
@@ -580,15 +603,32 @@ async def _succeeded(
             "cost": str(result.cost),
         },
     )
-    update: dict[str, Any] = {
-        "outputs": {node_id: result.output},
-        "completions": [{"node": node_id, "frame": frame, "handle": result.handle, "output": result.output}],
+    finish = StepFinish(step_id, "completed", result.output, None, result.tokens, result.cost, _ms(started), event)
+    return update, completion, finish
+
+
+def _step_start(
+    run: EngineRun, node: Node, node_type: NodeType, step_id: uuid.UUID, attempt: int, variables: Mapping[str, Any]
+) -> StepStart:
+    event = {"node_id": node.id, "node_type": node_type.key, "step_id": str(step_id), "attempt": attempt}
+    return StepStart(
+        step_id, node.id, node_type.key, attempt, _step_input(node, variables), run.event("step.started", event)
+    )
+
+
+def _next_step_start(
+    compiled: CompiledDefinition, run: EngineRun, state: GraphState, update: dict[str, Any], next_id: str
+) -> StepStart:
+    """The first step of `next_id`, which runs in the next superstep, as it will see the state
+    then: this superstep's `update` applied (the same merges as the channels' reducers)."""
+    after: GraphState = {
+        "outputs": {**(state.get("outputs") or {}), **update.get("outputs", {})},
+        "vars": {**(state.get("vars") or {}), **update.get("vars", {})},
+        "sched": update["sched"],
     }
-    if result.variables:
-        update["vars"] = result.variables
-    if result.response is not None:
-        update["response"] = result.response
-    return update
+    frame: Frame = update["sched"]["ready"][next_id]["frame"]
+    node = compiled.nodes[next_id]
+    return _step_start(run, node, compiled.types[next_id], uuid.uuid4(), 1, template_context(after, run, frame))
 
 
 def _step_input(node: Node, variables: Mapping[str, Any]) -> dict[str, Any]:

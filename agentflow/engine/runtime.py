@@ -1,7 +1,9 @@
 """Running an execution: the protocols the domain implements, and `run_execution`.
 
 The engine never touches the database tables, Redis or Celery itself. The domain hands it:
-- an `ExecutionStore` (execution_steps / execution_logs rows, and "was this execution cancelled?"),
+- an `ExecutionStore` (execution_steps / execution_logs rows, and "was this execution cancelled?");
+  each step change comes with the event announcing it, which the store emits through the run's
+  `EventSink` (a store on a database writes the step row and the event row in one transaction),
 - an `EventSink` (publishes to `execution:{id}` with a per-execution sequence number),
 - `EngineServices` (provider router, tool registry, egress allowlist, injectable clock and sleep),
 - a LangGraph checkpointer (`AsyncPostgresSaver` in production; `thread_id` = execution id).
@@ -16,9 +18,17 @@ Statuses returned: completed, failed, cancelled, waiting_approval (an approval n
 approvers and schedules the timeout resume `{"decision": "timeout"}`), parked (a long delay:
 `RunOutcome.resume_at` says when to call again).
 
-Steps: each attempt of a node is one `step_started` (attempt N) … `step_finished` pair. A step that
+Steps: each attempt of a node is one start (attempt N) … `step_finished` pair. A step that
 interrupts is finished with status waiting_approval (approval) or waiting (parked delay) and is
-finished again, under the same step id, when the run resumes.
+finished again, under the same step id, when the run resumes. A node that runs alone in its
+superstep (every node of a linear flow) records its finish together with the start of the next
+node's step (`then_start`): one write per node. Such a step whose node never ran (the run was
+cancelled or timed out in between) is finished as cancelled.
+
+Cancellation: a step of a cancelled execution is not started (`step_started` raises
+`ExecutionCancelled`, `then_start` is refused; checked in the statement that writes the step), so a
+cancel stops the run at the next step boundary; a watcher polling `is_cancelled` stops an
+in-flight node.
 
 Timeouts: `RunSettings.timeout_seconds` bounds each `run_execution` call's running time (time spent
 parked or waiting for approval does not count); `node_timeout_seconds` bounds each node attempt
@@ -44,6 +54,7 @@ from langgraph.types import Command, Durability
 from pydantic import BaseModel
 
 from agentflow.engine.compile import ExecutionCancelled, compile_definition
+from agentflow.engine.journal import Event, StepFinish, StepStart
 from agentflow.engine.nodes.context import NodeRun
 from agentflow.engine.providers import ProviderRouter
 from agentflow.engine.retry import NodeRetryPolicy
@@ -76,19 +87,20 @@ RECURSION_LIMIT = 1_000_000
 
 
 class ExecutionStore(Protocol):
-    async def step_started(self, *, node_id: str, node_type: str, attempt: int, input: Any) -> uuid.UUID: ...
+    """Step rows and logs of one execution. A step change and the event announcing it are
+    recorded together: the store emits the event through the run's `EventSink` once the change is
+    stored (and not at all if it was not)."""
 
-    async def step_finished(
-        self,
-        step_id: uuid.UUID,
-        *,
-        status: str,
-        output: Any,
-        error: dict[str, Any] | None,
-        tokens: int,
-        cost: Decimal,
-        duration_ms: int,
-    ) -> None: ...
+    async def step_started(self, start: StepStart) -> None:
+        """Raises `ExecutionCancelled` (and records nothing) if the execution was cancelled."""
+        ...
+
+    async def step_finished(self, finish: StepFinish, *, then_start: StepStart | None = None) -> bool:
+        """Records the finish and, with it (one transaction on a database), `then_start`: a node
+        alone in its superstep starts the step of the node that runs next, so a linear flow costs
+        one write per node rather than two. True if `then_start` was recorded (as `step_started`,
+        it is not while the execution is cancelled; the finish is recorded regardless)."""
+        ...
 
     async def log(self, *, step_id: uuid.UUID | None, level: str, message: str, data: Any = None) -> None: ...
 
@@ -192,9 +204,16 @@ class EngineRun:
     services: EngineServices
     router: ProviderRouter | None
     credentials: CredentialResolver | None = None
+    prestarted: dict[str, uuid.UUID] = field(default_factory=dict)
+    """Steps already started for a node that runs next, by node id: by the previous node
+    (`then_start`), or the interrupted step a resumed node continues. Its next attempt 1 runs
+    under that step."""
 
     async def emit(self, type: str, payload: dict[str, Any]) -> None:
-        await self.events.emit(type, {"execution_id": str(self.ctx.execution_id), **payload})
+        await self.events.emit(*self.event(type, payload))
+
+    def event(self, type: str, payload: dict[str, Any]) -> Event:
+        return Event(type, {"execution_id": str(self.ctx.execution_id), **payload})
 
     def node_run(
         self,
@@ -255,7 +274,7 @@ async def run_execution(
     snapshot = await graph.aget_state(config)
     graph_input: Any
     if not snapshot.values:
-        graph_input = {"outputs": {}, "vars": {}, "completions": [], "response": None}
+        graph_input = compiled.initial_state()
         await run.emit("execution.started", {"agent_id": str(ctx.agent_id), "agent_version": ctx.agent_version})
     elif snapshot.interrupts:
         pending = snapshot.interrupts[0]
@@ -276,7 +295,7 @@ async def run_execution(
                     pending, value = candidate, candidate.value
             decision = resume
         if value.get("node_id") and value.get("step_id"):
-            configurable["resumed_steps"] = {value["node_id"]: value["step_id"]}
+            run.prestarted[value["node_id"]] = uuid.UUID(value["step_id"])  # the step continues
         graph_input = Command(resume={pending.id: decision})
     elif snapshot.next:
         graph_input = None  # crashed mid-run: continue from the last checkpoint
@@ -297,6 +316,7 @@ async def run_execution(
             raise  # we are being cancelled ourselves (worker shutdown), not the execution
         return await _cancelled(run)
     except TimeoutError:
+        await _stop_prestarted(run)
         error = {
             "message": f"the execution ran longer than {ctx.settings.timeout_seconds:g}s",
             "code": "EXECUTION_TIMEOUT",
@@ -350,7 +370,18 @@ def _outcome(values: Mapping[str, Any]) -> RunOutcome:
     return RunOutcome(status="completed", output=output, response=response)
 
 
+async def _stop_prestarted(run: EngineRun) -> None:
+    """A step started for the next node that never ran (the run stopped in between) says so,
+    rather than staying `running`."""
+    for step_id in run.prestarted.values():
+        error = {"message": "stopped before it ran: the execution was cancelled or timed out", "code": "STOPPED"}
+        stopped = StepFinish(step_id, "cancelled", None, error, tokens=0, cost=Decimal(0), duration_ms=0, event=None)
+        await run.store.step_finished(stopped)
+    run.prestarted.clear()
+
+
 async def _cancelled(run: EngineRun) -> RunOutcome:
+    await _stop_prestarted(run)
     await run.emit("execution.cancelled", {})
     return RunOutcome(status="cancelled", error={"message": "the execution was cancelled", "code": "CANCELLED"})
 
@@ -382,32 +413,34 @@ class LogRecord:
 
 
 class MemoryExecutionStore:
-    """An `ExecutionStore` in a Python object: for tests and local development, not production."""
+    """An `ExecutionStore` in a Python object: for tests and local development, not production.
+    `events`: the run's sink, where the step events go."""
 
-    def __init__(self) -> None:
+    def __init__(self, events: EventSink) -> None:
+        self.events = events
         self.steps: dict[uuid.UUID, StepRecord] = {}
         self.logs: list[LogRecord] = []
         self.cancelled = False
 
-    async def step_started(self, *, node_id: str, node_type: str, attempt: int, input: Any) -> uuid.UUID:
-        step_id = uuid.uuid4()
-        self.steps[step_id] = StepRecord(step_id, node_id, node_type, attempt, input)
-        return step_id
+    async def step_started(self, start: StepStart) -> None:
+        if not await self._start(start):
+            raise ExecutionCancelled
 
-    async def step_finished(
-        self,
-        step_id: uuid.UUID,
-        *,
-        status: str,
-        output: Any,
-        error: dict[str, Any] | None,
-        tokens: int,
-        cost: Decimal,
-        duration_ms: int,
-    ) -> None:
-        step = self.steps[step_id]
-        step.status, step.output, step.error = status, output, error
-        step.tokens, step.cost, step.duration_ms = tokens, cost, duration_ms
+    async def step_finished(self, finish: StepFinish, *, then_start: StepStart | None = None) -> bool:
+        step = self.steps[finish.step_id]
+        step.status, step.output, step.error = finish.status, finish.output, finish.error
+        step.tokens, step.cost, step.duration_ms = finish.tokens, finish.cost, finish.duration_ms
+        if finish.event is not None:
+            await self.events.emit(*finish.event)
+        return then_start is not None and await self._start(then_start)
+
+    async def _start(self, start: StepStart) -> bool:
+        if self.cancelled:
+            return False
+        step = StepRecord(start.step_id, start.node_id, start.node_type, start.attempt, start.input)
+        self.steps[start.step_id] = step
+        await self.events.emit(*start.event)
+        return True
 
     async def log(self, *, step_id: uuid.UUID | None, level: str, message: str, data: Any = None) -> None:
         self.logs.append(LogRecord(step_id, level, message, data))
@@ -445,7 +478,9 @@ __all__ = [
     "EVENT_TYPES",
     "EngineRun",
     "EngineServices",
+    "Event",
     "EventSink",
+    "ExecutionCancelled",
     "ExecutionStore",
     "MemoryEventSink",
     "MemoryExecutionStore",
@@ -453,6 +488,8 @@ __all__ = [
     "RunOutcome",
     "RunSettings",
     "RunStatus",
+    "StepFinish",
+    "StepStart",
     "StepStatus",
     "run_execution",
 ]

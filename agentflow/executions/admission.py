@@ -7,19 +7,23 @@ sweeper as a safety net) calls `promote_queued`. Runs resumed after an approval 
 admitted before and are not held back.
 
 Both checks and promotions take one advisory lock per agent, so two requests racing for the last
-slot cannot both get it.
+slot cannot both get it. A promotion is one statement after the lock (`PROMOTE_SQL`): the worker
+sends both along with the rest of its outcome (executions/tasks.py), the API and the sweeper run
+them in their session (`promote_queued`).
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentflow.agents.schemas import AgentSettings
 from agentflow.executions.schemas import ExecutionStatus
+from agentflow.kit.db import fetch_last
 from agentflow.kit.errors import TooManyRequests
 from agentflow.kit.ratelimit import RateLimiter
 from agentflow.models.agents import Agent
@@ -42,8 +46,39 @@ async def check_plan_limit(session: AsyncSession, limiter: RateLimiter, settings
     await limiter.hit(rule, "executions", str(org_id))
 
 
+LOCK_AGENT_SQL = "SELECT pg_advisory_xact_lock(hashtextextended(%(lock_key)s, 0))"
+PROMOTE_SQL = """
+WITH picked AS (
+    SELECT id FROM executions
+    WHERE agent_id = %(agent_id)s AND status = 'queued'
+    ORDER BY created_at, id
+    LIMIT greatest(0, %(concurrency_limit)s - (
+        SELECT count(*) FROM executions WHERE agent_id = %(agent_id)s AND status IN ('pending', 'running')))
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE executions SET status = 'pending', enqueued_at = %(now)s
+FROM picked WHERE executions.id = picked.id
+RETURNING executions.id"""
+"""Move the agent's oldest queued runs into its free slots (run it after `LOCK_AGENT_SQL`, in the
+same transaction; the caller enqueues the ids it returns once the transaction committed)."""
+
+
+def _lock_key(agent_id: uuid.UUID) -> str:
+    return f"agent-runs:{agent_id}"
+
+
+def promote_params(agent_id: uuid.UUID, agent_settings: dict[str, Any]) -> dict[str, Any]:
+    """The values of `LOCK_AGENT_SQL` and `PROMOTE_SQL` for an agent with these settings."""
+    return {
+        "lock_key": _lock_key(agent_id),
+        "agent_id": agent_id,
+        "concurrency_limit": AgentSettings.model_validate(agent_settings).concurrency_limit,
+        "now": datetime.now(UTC),
+    }
+
+
 async def _lock_agent(session: AsyncSession, agent_id: uuid.UUID) -> None:
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"agent-runs:{agent_id}", 0))))
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(_lock_key(agent_id), 0))))
 
 
 async def _active_runs(session: AsyncSession, agent_id: uuid.UUID) -> int:
@@ -71,28 +106,10 @@ async def admit(session: AsyncSession, agent: Agent) -> ExecutionStatus:
 async def promote_queued(session: AsyncSession, agent_id: uuid.UUID) -> list[uuid.UUID]:
     """Move the agent's oldest queued runs into the free slots; returns their ids, which the
     caller enqueues after its transaction commits."""
-    await _lock_agent(session, agent_id)
     raw_settings = await session.scalar(select(Agent.settings).where(Agent.id == agent_id))
     if raw_settings is None:
         return []
-    free = AgentSettings.model_validate(raw_settings).concurrency_limit - await _active_runs(session, agent_id)
-    if free <= 0:
-        return []
-    ids = list(
-        (
-            await session.scalars(
-                select(Execution.id)
-                .where(Execution.agent_id == agent_id, Execution.status == ExecutionStatus.QUEUED.value)
-                .order_by(Execution.created_at, Execution.id)
-                .limit(free)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
+    rows = await fetch_last(
+        await session.connection(), f"{LOCK_AGENT_SQL};\n{PROMOTE_SQL}", promote_params(agent_id, raw_settings)
     )
-    if ids:
-        await session.execute(
-            update(Execution)
-            .where(Execution.id.in_(ids))
-            .values(status=ExecutionStatus.PENDING.value, enqueued_at=datetime.now(UTC))
-        )
-    return ids
+    return [row[0] for row in rows]

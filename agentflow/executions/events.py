@@ -1,35 +1,47 @@
 """`RedisEventSink`: the engine's `EventSink`.
 
-Each event gets the next per-execution sequence number (`INCR execution:{id}:seq`), is stored in
-execution_events (so a client can reconnect and replay from any sequence number), then published
-as JSON on `execution:{id}`. Stored before published: a client that sees an event live can always
-find it again in the replay.
+Each event is stored in execution_events with the next per-execution sequence number, then
+published as JSON on `execution:{id}`. The INSERT assigns the number itself (the stored maximum +
+1, under the unique (execution_id, seq) index), so
+- an event is stored before it is published: a client that sees an event live can always find it
+  again in the replay;
+- number N exists only once N - 1 is stored (committed): no holes, and a client that sees N live
+  finds everything before it in the table.
+Writers of one execution's events take turns: in a process one batch at a time (a lock, so
+parallel branches also publish in order), across processes (e.g. the API cancelling an idle run)
+under a transaction-level advisory lock on the execution.
+
+`record` also writes the changes the events announce (`DbExecutionStore`'s step rows): a change and
+its event are one statement, and a batch of them one transaction, in one round trip.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from redis.asyncio import Redis
-from sqlalchemy import func, select
 
-from agentflow.engine.runtime import EVENT_TYPES
+from agentflow.engine.runtime import EVENT_TYPES, Event
 from agentflow.executions.jsonsafe import to_json
-from agentflow.kit.db import Database
-from agentflow.models.executions import ExecutionEvent
+from agentflow.executions.statements import Connections, execute_in_context
 
-SEQ_TTL_SECONDS = 7 * 24 * 60 * 60
+_TAKE_TURN = "SELECT pg_advisory_xact_lock(hashtextextended(%(turn)s, 0))"
+_INSERT_EVENT = """
+INSERT INTO execution_events (id, org_id, execution_id, seq, type, payload, created_at)
+SELECT %(event_id)s, %(org_id)s, %(execution_id)s,
+       coalesce((SELECT seq FROM execution_events WHERE execution_id = %(execution_id)s
+                 ORDER BY seq DESC LIMIT 1), 0) + 1,
+       %(event_type)s, %(event_payload)s::jsonb, %(event_at)s"""
 
 
 def channel(execution_id: uuid.UUID) -> str:
     return f"execution:{execution_id}"
-
-
-def seq_key(execution_id: uuid.UUID) -> str:
-    return f"execution:{execution_id}:seq"
 
 
 TERMINAL_EVENT_TYPES = frozenset({"execution.completed", "execution.failed", "execution.cancelled"})
@@ -48,45 +60,75 @@ def event_message(execution_id: uuid.UUID, seq: int, type: str, at: datetime, da
     }
 
 
+@dataclass(frozen=True)
+class Entry:
+    """An event and the change of this execution's rows it announces: `change` is one INSERT or
+    UPDATE (no RETURNING; `params` its values). Either may be missing, not both. With both, the
+    event is stored only if the change wrote a row."""
+
+    event: Event | None
+    change: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
 class RedisEventSink:
-    def __init__(self, redis: Redis, db: Database, *, execution_id: uuid.UUID, org_id: uuid.UUID) -> None:
+    def __init__(self, redis: Redis, db: Connections, *, execution_id: uuid.UUID, org_id: uuid.UUID) -> None:
         self.redis = redis
         self.db = db
         self.execution_id = execution_id
         self.org_id = org_id
-        self._seeded = False
-
-    async def _next_seq(self) -> int:
-        key = seq_key(self.execution_id)
-        if not self._seeded:
-            # Valkey may have lost the counter (restart, eviction): continue after the stored events.
-            async with self.db.transaction(org_id=self.org_id) as session:
-                stored = await session.scalar(
-                    select(func.coalesce(func.max(ExecutionEvent.seq), 0)).where(
-                        ExecutionEvent.execution_id == self.execution_id
-                    )
-                )
-            await self.redis.set(key, int(stored or 0), nx=True, ex=SEQ_TTL_SECONDS)
-            self._seeded = True
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, SEQ_TTL_SECONDS)
-            seq, _ = await pipe.execute()
-        return int(seq)
+        self._lock = asyncio.Lock()
 
     async def emit(self, type: str, payload: dict[str, Any]) -> None:
+        await self.record(Entry(Event(type, payload)))
+
+    async def record(self, *entries: Entry) -> list[bool]:
+        """Write the entries in one transaction, then publish their events in order; for each
+        entry, whether it was written (its change wrote a row, or it has none)."""
+        writes = [self._write(entry) for entry in entries]
+        turn = (_TAKE_TURN, {"turn": f"execution-events:{self.execution_id}"})
+        async with self._lock:
+            _, *results = await execute_in_context(
+                self.db, turn, *((write.statement, write.params) for write in writes), org_id=self.org_id
+            )
+            stored = [(rows[0][0], write) for rows, write in zip(results, writes, strict=True) if rows and write.type]
+            if stored:
+                async with self.redis.pipeline(transaction=False) as pipe:  # one round trip for the batch
+                    for seq, write in stored:
+                        message = event_message(self.execution_id, int(seq), str(write.type), write.at, write.body)
+                        pipe.publish(channel(self.execution_id), orjson.dumps(message))
+                    await pipe.execute()
+        return [bool(rows) for rows in results]
+
+    def _write(self, entry: Entry) -> _Write:
+        """The entry's statement, returning a row if it wrote (the event's seq, if it has one)."""
+        params = {**entry.params, "execution_id": self.execution_id}
+        at = datetime.now(UTC)
+        if entry.event is None:
+            return _Write(f"{entry.change} RETURNING 1", params, None, {}, at)
+        type, payload = entry.event
         if type not in EVENT_TYPES:
             raise ValueError(f"unknown event type {type}")
-        seq = await self._next_seq()
         body = to_json(payload)
         if not isinstance(body, dict):
             body = {"value": body}
-        now = datetime.now(UTC)
-        async with self.db.transaction(org_id=self.org_id) as session:
-            session.add(
-                ExecutionEvent(
-                    org_id=self.org_id, execution_id=self.execution_id, seq=seq, type=type, payload=body, created_at=now
-                )
-            )
-        message = event_message(self.execution_id, seq, type, now, body)
-        await self.redis.publish(channel(self.execution_id), orjson.dumps(message))
+        params |= {
+            "event_id": uuid.uuid4(),
+            "event_type": type,
+            "event_payload": orjson.dumps(body).decode(),
+            "event_at": at,
+        }
+        if not entry.change:
+            return _Write(f"{_INSERT_EVENT} RETURNING seq", params, type, body, at)
+        only_if_changed = "WHERE EXISTS (SELECT FROM change) RETURNING seq"
+        return _Write(
+            f"WITH change AS ({entry.change} RETURNING 1){_INSERT_EVENT}\n{only_if_changed}", params, type, body, at
+        )
+
+
+class _Write(NamedTuple):
+    statement: str
+    params: dict[str, Any]
+    type: str | None
+    body: dict[str, Any]
+    at: datetime

@@ -18,7 +18,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentflow.agents import service as agents
-from agentflow.agents.repository import VersionRepository
 from agentflow.agents.schemas import AgentStatus
 from agentflow.audit import service as audit
 from agentflow.executions import admission
@@ -147,22 +146,27 @@ async def start_published_run(
     if agent.status != AgentStatus.ACTIVE or agent.latest_version is None:
         raise Conflict("Only active, published agents can run", code="AGENT_NOT_RUNNABLE")
     number = version_number or agent.latest_version
-    version: AgentVersion | None = await VersionRepository(session, org_id).by_number(agent.id, number)
-    if version is None:
+    # Only its id: the worker reads the definition (often large) when it runs.
+    version_id: uuid.UUID | None = await session.scalar(
+        select(AgentVersion.id).where(
+            AgentVersion.org_id == org_id, AgentVersion.agent_id == agent.id, AgentVersion.version == number
+        )
+    )
+    if version_id is None:
         raise NotFound(f"Version {number} not found", code="VERSION_NOT_FOUND")
     await admission.check_plan_limit(session, limiter, settings, org_id)
     initial = await admission.admit(session, agent)
     execution = await ExecutionRepository(session, org_id).add(
         Execution(
             agent_id=agent.id,
-            agent_version_id=version.id,
+            agent_version_id=version_id,
             triggered_by=triggered_by,
             trigger_data=trigger_data,
             status=initial.value,
             enqueued_at=datetime.now(UTC) if initial == ExecutionStatus.PENDING else None,
             idempotency_key=idempotency_key,
             request_hash=request_hash,
-            metadata_={"agent_version": version.version, **metadata},
+            metadata_={"agent_version": number, **metadata},
         )
     )
     await session.refresh(execution)

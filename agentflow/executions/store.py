@@ -1,120 +1,127 @@
 """`DbExecutionStore`: the engine's `ExecutionStore` on execution_steps / execution_logs.
 
-Each call is its own short transaction on the app role with the org's row-level security
-context: a step row is visible (to the API, to a reconnecting client) as soon as it is written,
-and nothing holds a connection while a node runs.
+Each call is one transaction, in one round trip with the org's row-level security context
+(`statements.execute_in_context`): a step row is visible (to the API, to a reconnecting client) as
+soon as it is written, and nothing holds a connection while a node runs. A step change and the
+event announcing it are one statement through the run's `RedisEventSink` (`record`): the row and
+the event commit together; a finish and the start of the next step, one transaction.
+
+Starting a step is also the cancel check at each step boundary: the step row is written only while
+the execution is not cancelled, so it costs no extra round trip.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+import orjson
 
+from agentflow.engine.runtime import ExecutionCancelled, StepFinish, StepStart
+from agentflow.executions.events import Entry, RedisEventSink
 from agentflow.executions.jsonsafe import as_object
-from agentflow.kit.db import Database
-from agentflow.models.agents import AgentNode
-from agentflow.models.executions import Execution, ExecutionLog, ExecutionStep
+from agentflow.executions.statements import Connections, execute_in_context
 
 MAX_LOG_MESSAGE = 10_000
+OPEN_STEP_STATUSES = ("running", "waiting", "waiting_approval")
+
+_START_STEP = """
+INSERT INTO execution_steps
+    (id, org_id, execution_id, node_id, node_key, step_order, attempt, status, input_data, started_at)
+SELECT %(step_id)s, %(org_id)s, %(execution_id)s,
+       (SELECT id FROM agent_nodes
+        WHERE agent_version_id = %(agent_version_id)s AND node_key = %(node_key)s LIMIT 1),
+       %(node_key)s,
+       coalesce((SELECT step_order FROM execution_steps
+                 WHERE execution_id = %(execution_id)s AND step_order IS NOT NULL
+                 ORDER BY step_order DESC LIMIT 1), 0) + 1,
+       %(attempt)s, 'running', %(input)s::jsonb, %(started_at)s
+FROM executions WHERE id = %(execution_id)s AND status <> 'cancelled'"""
+
+_FINISH_STEP = """
+UPDATE execution_steps
+SET status = %(status)s, output_data = %(output)s::jsonb, error_message = %(error_message)s,
+    tokens_used = %(tokens)s, cost = %(cost)s, duration_ms = %(duration_ms)s, completed_at = %(completed_at)s
+WHERE id = %(step_id)s AND execution_id = %(execution_id)s"""
+
+_ADD_LOG = """
+INSERT INTO execution_logs (id, org_id, execution_id, step_id, level, message, data)
+VALUES (%(log_id)s, %(org_id)s, %(execution_id)s, %(step_id)s, %(level)s, %(message)s, %(data)s::jsonb)"""
+
+_STATUS = "SELECT status FROM executions WHERE id = %(execution_id)s"
+
+
+def _jsonb(value: Any) -> str | None:
+    """`value` as the text of a JSON object (`as_object`), for a `::jsonb` parameter."""
+    plain = as_object(value)
+    return None if plain is None else orjson.dumps(plain).decode()
 
 
 class DbExecutionStore:
     def __init__(
         self,
-        db: Database,
+        db: Connections,
         *,
+        events: RedisEventSink,
         execution_id: uuid.UUID,
         org_id: uuid.UUID,
         agent_version_id: uuid.UUID | None = None,
     ) -> None:
         self.db = db
+        self.events = events
         self.execution_id = execution_id
         self.org_id = org_id
         self.agent_version_id = agent_version_id
 
-    async def step_started(self, *, node_id: str, node_type: str, attempt: int, input: Any) -> uuid.UUID:
-        step_id = uuid.uuid4()
-        next_order = (
-            select(func.coalesce(func.max(ExecutionStep.step_order), 0) + 1)
-            .where(ExecutionStep.execution_id == self.execution_id)
-            .scalar_subquery()
-        )
-        node_row = (
-            select(AgentNode.id)
-            .where(AgentNode.agent_version_id == self.agent_version_id, AgentNode.node_key == node_id)
-            .limit(1)
-            .scalar_subquery()
-            if self.agent_version_id is not None
-            else None
-        )
-        async with self.db.transaction(org_id=self.org_id) as session:
-            session.add(
-                ExecutionStep(
-                    id=step_id,
-                    org_id=self.org_id,
-                    execution_id=self.execution_id,
-                    node_id=node_row,
-                    node_key=node_id,
-                    step_order=next_order,
-                    attempt=attempt,
-                    status="running",
-                    input_data=as_object(input),
-                    started_at=datetime.now(UTC),
-                )
-            )
-        return step_id
+    async def step_started(self, start: StepStart) -> None:
+        (started,) = await self.events.record(self._start(start))
+        if not started:
+            raise ExecutionCancelled
 
-    async def step_finished(
-        self,
-        step_id: uuid.UUID,
-        *,
-        status: str,
-        output: Any,
-        error: dict[str, Any] | None,
-        tokens: int,
-        cost: Decimal,
-        duration_ms: int,
-    ) -> None:
-        message = None
-        if error is not None:
-            message = str(error.get("message") or error)[:MAX_LOG_MESSAGE]
-        async with self.db.transaction(org_id=self.org_id) as session:
-            await session.execute(
-                update(ExecutionStep)
-                .where(ExecutionStep.id == step_id, ExecutionStep.org_id == self.org_id)
-                .values(
-                    status=status,
-                    output_data=as_object(output if error is None or output is not None else {"error": error}),
-                    error_message=message,
-                    tokens_used=tokens,
-                    cost=cost,
-                    duration_ms=duration_ms,
-                    completed_at=datetime.now(UTC)
-                    if status not in ("running", "waiting", "waiting_approval")
-                    else None,
-                )
-            )
+    async def step_finished(self, finish: StepFinish, *, then_start: StepStart | None = None) -> bool:
+        if then_start is None:
+            await self.events.record(self._finish(finish))
+            return False
+        _, started = await self.events.record(self._finish(finish), self._start(then_start))
+        return started
+
+    def _start(self, start: StepStart) -> Entry:
+        params = {
+            "step_id": start.step_id,
+            "agent_version_id": self.agent_version_id,
+            "node_key": start.node_id,
+            "attempt": start.attempt,
+            "input": _jsonb(start.input),
+            "started_at": datetime.now(UTC),
+        }
+        return Entry(start.event, _START_STEP, params)
+
+    def _finish(self, finish: StepFinish) -> Entry:
+        error = finish.error
+        params = {
+            "step_id": finish.step_id,
+            "status": finish.status,
+            "output": _jsonb(finish.output if error is None or finish.output is not None else {"error": error}),
+            "error_message": None if error is None else str(error.get("message") or error)[:MAX_LOG_MESSAGE],
+            "tokens": finish.tokens,
+            "cost": finish.cost,
+            "duration_ms": finish.duration_ms,
+            "completed_at": None if finish.status in OPEN_STEP_STATUSES else datetime.now(UTC),
+        }
+        return Entry(finish.event, _FINISH_STEP, params)
 
     async def log(self, *, step_id: uuid.UUID | None, level: str, message: str, data: Any = None) -> None:
-        async with self.db.transaction(org_id=self.org_id) as session:
-            session.add(
-                ExecutionLog(
-                    org_id=self.org_id,
-                    execution_id=self.execution_id,
-                    step_id=step_id,
-                    level=level[:20],
-                    message=message.replace("\x00", "\ufffd")[:MAX_LOG_MESSAGE],
-                    data=as_object(data),
-                )
-            )
+        params = {
+            "log_id": uuid.uuid4(),
+            "execution_id": self.execution_id,
+            "step_id": step_id,
+            "level": level[:20],
+            "message": message.replace("\x00", "\ufffd")[:MAX_LOG_MESSAGE],
+            "data": _jsonb(data),
+        }
+        await execute_in_context(self.db, (_ADD_LOG, params), org_id=self.org_id)
 
     async def is_cancelled(self) -> bool:
-        async with self.db.transaction(org_id=self.org_id) as session:
-            status = await session.scalar(
-                select(Execution.status).where(Execution.id == self.execution_id, Execution.org_id == self.org_id)
-            )
-        return status in (None, "cancelled")
+        [rows] = await execute_in_context(self.db, (_STATUS, {"execution_id": self.execution_id}), org_id=self.org_id)
+        return not rows or rows[0][0] == "cancelled"

@@ -14,7 +14,9 @@ An infrastructure error (database, Valkey, checkpointer) is not the workflow's f
 keeps its lease and retries with backoff; only the last retry marks the run failed.
 
 Each worker process keeps one event loop with one database engine, one Redis client and one
-checkpointer connection pool for its whole life.
+psycopg connection pool for its whole life. The pool serves everything a run does per node or per
+run (checkpoints, step rows and events, claim and record) with hand-written statements and no
+SQLAlchemy in between: those are the worker's hot path (bench/engine_bench.py).
 """
 
 from __future__ import annotations
@@ -24,22 +26,24 @@ import logging
 import os
 import socket
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
 from agentflow.agents.schemas import AgentSettings
 from agentflow.engine.providers import ProviderCredentials, ProviderRouter, build_providers, default_catalog
 from agentflow.engine.runtime import EngineServices, RunContext, RunOutcome, RunSettings, run_execution
 from agentflow.engine.spec import AgentDefinition
-from agentflow.executions import admission
+from agentflow.executions import admission, statements
 from agentflow.executions.events import RedisEventSink
 from agentflow.executions.jsonsafe import to_json
 from agentflow.executions.notifications import notify_approvers
@@ -52,9 +56,7 @@ from agentflow.kit.db import Database, libpq_url
 from agentflow.kit.ratelimit import RateLimiter
 from agentflow.kit.vault import Vault, vault_from_settings
 from agentflow.llm.credentials import OrgCredentialSource
-from agentflow.models.agents import Agent, AgentVersion
-from agentflow.models.billing import UsageRecord
-from agentflow.models.executions import Execution, ExecutionStep
+from agentflow.models.executions import Execution
 from agentflow.settings import Settings, get_settings
 from agentflow.triggers.schedules import fire_due
 from agentflow.worker import SCHEDULES_TASK, SWEEP_TASK, celery_app
@@ -93,6 +95,9 @@ async def _get_resources() -> WorkerResources:
     if _resources is None:
         settings = get_settings()
         url = settings.database_url or ""
+        # The hot path's connections (psycopg, no SQLAlchemy): the checkpointer (one at a time: it
+        # holds a lock), step rows and events (one write at a time per run), claim and record,
+        # the cancel watcher. Statements are prepared on first use: each is run over and over.
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             libpq_url(url),
             min_size=1,
@@ -153,17 +158,18 @@ def lease_owner(task_id: str | None) -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{task_id or uuid.uuid4().hex}"
 
 
-def _runnable(
-    version: AgentVersion | None, meta: dict[str, Any]
-) -> tuple[AgentDefinition, int, uuid.UUID | None] | None:
-    """(definition, version number, version id) to run: the published version, or for a test run
-    the draft snapshot taken when it started (version 0)."""
-    if version is not None:
-        return AgentDefinition.model_validate(version.definition), version.version, version.id
-    draft = meta.get("test_definition")
-    if isinstance(draft, dict):
-        return AgentDefinition.model_validate(draft), 0, None
-    return None
+_DEFINITIONS: OrderedDict[uuid.UUID, AgentDefinition] = OrderedDict()
+DEFINITION_CACHE_SIZE = 128
+
+
+def _published_definition(version_id: uuid.UUID, raw: dict[str, Any]) -> AgentDefinition:
+    """The version's definition, validated once per process (published versions are immutable)."""
+    definition = _DEFINITIONS.get(version_id)
+    if definition is None:
+        definition = _DEFINITIONS[version_id] = AgentDefinition.model_validate(raw)
+        while len(_DEFINITIONS) > DEFINITION_CACHE_SIZE:
+            _DEFINITIONS.popitem(last=False)
+    return definition
 
 
 @dataclass
@@ -178,72 +184,106 @@ class _Claim:
     previous_cost: Decimal
 
 
+# The claim and the record are the worker's per-run transactions: hand-written statements through
+# its psycopg pool, two or three round trips each (executions/statements.py).
+_CLAIM_READ = """
+SELECT e.status, e.lease_owner, e.heartbeat_at, e.started_at, e.is_test, e.agent_id, e.trigger_data,
+       e.metadata, e.total_tokens, e.total_cost, a.settings, v.id, v.version, v.definition
+FROM executions e
+LEFT JOIN agents a ON a.id = e.agent_id
+LEFT JOIN agent_versions v ON v.id = e.agent_version_id
+WHERE e.id = %(execution_id)s
+FOR UPDATE OF e"""
+
+_INTERRUPT_STEPS = """
+UPDATE execution_steps SET status = 'interrupted', error_message = %(message)s, completed_at = %(now)s
+WHERE execution_id = %(execution_id)s AND status = 'running'"""
+
+_BILL_RUN = """
+INSERT INTO usage_records (id, org_id, execution_id, record_type, quantity)
+VALUES (%(usage_id)s, %(org_id)s, %(execution_id)s, 'execution', 1)"""
+
+_START_RUN = """
+UPDATE executions
+SET status = 'running', lease_owner = %(owner)s, heartbeat_at = %(now)s, wake_at = NULL,
+    started_at = coalesce(started_at, %(now)s)
+WHERE id = %(execution_id)s"""
+
+_FAIL_UNRUNNABLE = """
+UPDATE executions SET status = 'failed', error_message = 'The agent version no longer exists', completed_at = %(now)s
+WHERE id = %(execution_id)s"""
+
+
 async def _claim(resources: WorkerResources, execution_id: uuid.UUID, org_id: uuid.UUID, owner: str) -> _Claim | None:
-    async with resources.db.transaction(org_id=org_id) as session:
-        execution = (
-            await session.execute(
-                select(Execution).where(Execution.id == execution_id, Execution.org_id == org_id).with_for_update()
-            )
-        ).scalar_one_or_none()
-        if execution is None or execution.status not in (ExecutionStatus.PENDING, ExecutionStatus.RUNNING):
+    now = datetime.now(UTC)
+    params: dict[str, Any] = {"execution_id": execution_id, "org_id": org_id, "owner": owner, "now": now}
+    async with statements.transaction(resources.pool, org_id=org_id) as cursor:
+        await cursor.execute(_CLAIM_READ, params)
+        row = await cursor.fetchone()
+        if row is None:
+            return None
+        (
+            status,
+            holder,
+            heartbeat_at,
+            started_at,
+            is_test,
+            agent_id,
+            trigger_data,
+            raw_meta,
+            previous_tokens,
+            previous_cost,
+            agent_settings,
+            version_id,
+            version_number,
+            raw_definition,
+        ) = row
+        if status not in (ExecutionStatus.PENDING, ExecutionStatus.RUNNING):
             # Finished, queued behind the concurrency limit, or waiting for an approval or a
             # delay: the sweeper or a decision sends a new task when there is work again.
             return None
-        now = datetime.now(UTC)
-        if execution.status == ExecutionStatus.RUNNING and execution.lease_owner != owner:
+        if status == ExecutionStatus.RUNNING and holder != owner:
             stale_before = now - timedelta(seconds=resources.settings.execution_lease_seconds)
-            if execution.heartbeat_at is not None and execution.heartbeat_at > stale_before:
+            if heartbeat_at is not None and heartbeat_at > stale_before:
                 return None  # another worker holds it and is alive
-        agent = await session.get(Agent, execution.agent_id)
-        meta = dict(execution.metadata_ or {})
-        runnable = _runnable(
-            await session.get(AgentVersion, execution.agent_version_id) if execution.agent_version_id else None,
-            meta,
-        )
-        if runnable is None or agent is None:
-            execution.status = ExecutionStatus.FAILED.value
-            execution.error_message = "The agent version no longer exists"
-            execution.completed_at = now
+        meta: dict[str, Any] = dict(raw_meta or {})
+        draft = meta.get("test_definition")
+        if version_id is not None:
+            definition = _published_definition(version_id, raw_definition)
+        elif isinstance(draft, dict):  # a test run: the draft snapshot taken when it started (version 0)
+            definition, version_number = AgentDefinition.model_validate(draft), 0
+        else:
+            await cursor.execute(_FAIL_UNRUNNABLE, params)
             return None
-        definition, version_number, version_id = runnable
-        # Whoever held this run before us is gone (or is our own earlier attempt): a step it left
-        # running never finished and runs again under a new step row.
-        await session.execute(
-            update(ExecutionStep)
-            .where(ExecutionStep.execution_id == execution.id, ExecutionStep.status == "running")
-            .values(status="interrupted", error_message=INTERRUPTED_STEP_MESSAGE, completed_at=now)
-        )
-        resume = meta.get("resume")
-        first_start = execution.started_at is None
-        if first_start:
-            execution.started_at = now
-            if not execution.is_test:  # test runs are not billed
-                session.add(UsageRecord(org_id=org_id, execution_id=execution.id, record_type="execution", quantity=1))
-        execution.status = ExecutionStatus.RUNNING.value
-        execution.lease_owner = owner
-        execution.heartbeat_at = now
-        execution.wake_at = None
-        pinned = meta.get("pinned_outputs") if execution.is_test else None
-        return _Claim(
-            definition=definition,
-            ctx=RunContext(
-                execution_id=execution.id,
-                org_id=org_id,
-                agent_id=execution.agent_id,
-                agent_version=version_number,
-                trigger=dict(execution.trigger_data or {}),
-                started_at=execution.started_at or now,
-                settings=run_settings(agent.settings),
-                cache_key=str(version_id) if version_id else None,
-                pinned_outputs=pinned if isinstance(pinned, dict) else {},
-            ),
-            version_id=version_id,
-            is_test=execution.is_test,
-            agent_id=execution.agent_id,
-            resume=resume if isinstance(resume, dict) else None,
-            previous_tokens=execution.total_tokens,
-            previous_cost=execution.total_cost,
-        )
+        if started_at is not None:
+            # Whoever held this run before us is gone (or is our own earlier attempt): a step it
+            # left running never finished and runs again under a new step row.
+            await cursor.execute(_INTERRUPT_STEPS, {**params, "message": INTERRUPTED_STEP_MESSAGE})
+        elif not is_test:  # the first start is billed; test runs are not
+            await cursor.execute(_BILL_RUN, {**params, "usage_id": uuid.uuid4()})
+        await cursor.execute(_START_RUN, params)
+    resume = meta.get("resume")
+    pinned = meta.get("pinned_outputs") if is_test else None
+    return _Claim(
+        definition=definition,
+        ctx=RunContext(
+            execution_id=execution_id,
+            org_id=org_id,
+            agent_id=agent_id,
+            agent_version=version_number,
+            trigger=dict(trigger_data or {}),
+            started_at=started_at or now,
+            settings=run_settings(agent_settings or {}),
+            cache_key=str(version_id) if version_id else None,
+            pinned_outputs=pinned if isinstance(pinned, dict) else {},
+        ),
+        version_id=version_id,
+        is_test=is_test,
+        agent_id=agent_id,
+        resume=resume if isinstance(resume, dict) else None,
+        previous_tokens=previous_tokens,
+        previous_cost=previous_cost,
+    )
 
 
 async def _heartbeat(resources: WorkerResources, execution_id: uuid.UUID, org_id: uuid.UUID, owner: str) -> None:
@@ -269,6 +309,33 @@ class _Recorded:
     """Set when the run just started waiting for an approval: its approvers get notified."""
 
 
+_RECORD_READ = """
+SELECT e.lease_owner, e.status, e.metadata, a.settings,
+       (SELECT coalesce(sum(tokens_used), 0) FROM execution_steps WHERE execution_id = e.id),
+       (SELECT coalesce(sum(cost), 0) FROM execution_steps WHERE execution_id = e.id)
+FROM executions e
+LEFT JOIN agents a ON a.id = e.agent_id
+WHERE e.id = %(execution_id)s
+FOR UPDATE OF e"""
+
+_BILL_TOKENS = """
+INSERT INTO usage_records (id, org_id, execution_id, record_type, quantity, unit_cost)
+VALUES (%(usage_id)s, %(org_id)s, %(execution_id)s, 'llm_tokens', %(quantity)s, %(unit_cost)s)"""
+
+_RELEASE_RUN = """
+UPDATE executions
+SET lease_owner = NULL, heartbeat_at = NULL, total_tokens = %(tokens)s, total_cost = %(cost)s,
+    metadata = %(metadata)s::jsonb
+WHERE id = %(execution_id)s"""
+
+_FINISH_RUN = """
+UPDATE executions
+SET lease_owner = NULL, heartbeat_at = NULL, total_tokens = %(tokens)s, total_cost = %(cost)s,
+    metadata = %(metadata)s::jsonb, status = %(status)s, completed_at = coalesce(%(completed_at)s, completed_at),
+    error_message = coalesce(%(error_message)s, error_message), wake_at = %(wake_at)s
+WHERE id = %(execution_id)s"""
+
+
 async def _record(
     resources: WorkerResources,
     claim: _Claim,
@@ -277,68 +344,67 @@ async def _record(
     org_id: uuid.UUID,
     owner: str,
 ) -> _Recorded:
-    async with resources.db.transaction(org_id=org_id) as session:
-        execution = (
-            await session.execute(
-                select(Execution).where(Execution.id == execution_id, Execution.org_id == org_id).with_for_update()
-            )
-        ).scalar_one()
-        if execution.lease_owner != owner:
+    recorded = _Recorded(promoted=[])
+    async with statements.transaction(resources.pool, org_id=org_id) as cursor:
+        await cursor.execute(_RECORD_READ, {"execution_id": execution_id})
+        row = await cursor.fetchone()
+        assert row is not None, "a claimed execution is never deleted while it runs"
+        holder, status, raw_meta, agent_settings, tokens, cost = row
+        if holder != owner:
             # We were presumed dead (a stall longer than the lease) and another worker took the
             # run over from the last checkpoint; its outcome is the one that counts.
             log.warning("lost the lease of a run", extra={"execution_id": str(execution_id)})
-            return _Recorded(promoted=[])
-        tokens, cost = (
-            await session.execute(
-                select(
-                    func.coalesce(func.sum(ExecutionStep.tokens_used), 0),
-                    func.coalesce(func.sum(ExecutionStep.cost), 0),
-                ).where(ExecutionStep.execution_id == execution_id)
-            )
-        ).one()
-        execution.total_tokens, execution.total_cost = int(tokens), Decimal(cost)
+            return recorded
+        params: dict[str, Any] = {
+            "execution_id": execution_id,
+            "org_id": org_id,
+            "tokens": int(tokens),
+            "cost": Decimal(cost),
+        }
         delta_tokens = int(tokens) - claim.previous_tokens
         if delta_tokens > 0 and not claim.is_test:
             delta_cost = Decimal(cost) - claim.previous_cost
-            session.add(
-                UsageRecord(
-                    org_id=org_id,
-                    execution_id=execution_id,
-                    record_type="llm_tokens",
-                    quantity=delta_tokens,
-                    unit_cost=(delta_cost / delta_tokens).quantize(Decimal("0.00000001")),
-                )
+            unit_cost = (delta_cost / delta_tokens).quantize(Decimal("0.00000001"))
+            await cursor.execute(
+                _BILL_TOKENS, {**params, "usage_id": uuid.uuid4(), "quantity": delta_tokens, "unit_cost": unit_cost}
             )
-        execution.lease_owner = None
-        execution.heartbeat_at = None
-        meta = {k: v for k, v in (execution.metadata_ or {}).items() if k != "resume"}
-        if execution.status != ExecutionStatus.RUNNING:
+        meta = {k: v for k, v in (raw_meta or {}).items() if k != "resume"}
+        if status != ExecutionStatus.RUNNING:
             # Cancelled by a user while this run went on: the user's decision stands (and the
             # cancel already gave the slot to a queued run).
-            execution.metadata_ = meta
-            return _Recorded(promoted=[])
+            await cursor.execute(_RELEASE_RUN, {**params, "metadata": orjson.dumps(meta).decode()})
+            return recorded
         now = datetime.now(UTC)
-        recorded = _Recorded(promoted=[])
-        if outcome.status in ("completed", "failed", "cancelled"):
-            execution.completed_at = now
+        wake_at = None
         if outcome.status == "completed":
             meta["output"] = to_json(outcome.output)
             if outcome.response is not None:
                 meta["response"] = to_json(outcome.response)
-        if outcome.error is not None:
-            execution.error_message = str(outcome.error.get("message") or outcome.error)[:10_000]
         if outcome.status == "waiting_approval":
             approval = to_json(outcome.interrupt or {})
             meta["approval"] = approval
-            execution.wake_at = _timestamp(outcome.interrupt, "expires_at")
+            wake_at = _timestamp(outcome.interrupt, "expires_at")
             recorded.approval = approval if isinstance(approval, dict) else None
         if outcome.status == "parked":
-            execution.wake_at = datetime.fromtimestamp(outcome.resume_at or 0, UTC)
-        execution.status = outcome.status
-        execution.metadata_ = meta
-        await session.flush()
-        recorded.promoted = await admission.promote_queued(session, claim.agent_id)
-        return recorded
+            wake_at = datetime.fromtimestamp(outcome.resume_at or 0, UTC)
+        error = outcome.error
+        await cursor.execute(
+            _FINISH_RUN,
+            {
+                **params,
+                "metadata": orjson.dumps(meta).decode(),
+                "status": outcome.status,
+                "completed_at": now if outcome.status in ("completed", "failed", "cancelled") else None,
+                "error_message": None if error is None else str(error.get("message") or error)[:10_000],
+                "wake_at": wake_at,
+            },
+        )
+        # The run no longer holds a slot: hand it to the agent's oldest queued run, if any.
+        promote = admission.promote_params(claim.agent_id, agent_settings or {})
+        await cursor.execute(admission.LOCK_AGENT_SQL, promote)
+        await cursor.execute(admission.PROMOTE_SQL, promote)
+        recorded.promoted = [promoted for (promoted,) in await cursor.fetchall()]
+    return recorded
 
 
 def _timestamp(payload: dict[str, Any] | None, key: str) -> datetime | None:
@@ -351,8 +417,11 @@ async def _run(execution_id: uuid.UUID, org_id: uuid.UUID, *, owner: str, final_
     claim = await _claim(resources, execution_id, org_id, owner)
     if claim is None:
         return "noop"
-    store = DbExecutionStore(resources.db, execution_id=execution_id, org_id=org_id, agent_version_id=claim.version_id)
-    events = RedisEventSink(resources.redis, resources.db, execution_id=execution_id, org_id=org_id)
+    # Step rows and events go through the psycopg pool (no SQLAlchemy): see executions/statements.py.
+    events = RedisEventSink(resources.redis, resources.pool, execution_id=execution_id, org_id=org_id)
+    store = DbExecutionStore(
+        resources.pool, events=events, execution_id=execution_id, org_id=org_id, agent_version_id=claim.version_id
+    )
     services = EngineServices(
         router=lambda ctx: _router(resources, ctx.org_id),
         credentials=lambda ctx: OrgIntegrationCredentials(resources.db, resources.vault, ctx.org_id),

@@ -24,6 +24,8 @@ from agentflow.engine.runtime import (
     RunContext,
     RunOutcome,
     RunSettings,
+    StepFinish,
+    StepStart,
     run_execution,
 )
 from agentflow.engine.spec import AgentDefinition
@@ -37,8 +39,8 @@ pytestmark = pytest.mark.asyncio
 class Harness:
     def __init__(self, checkpointer: AsyncPostgresSaver, **services: Any) -> None:
         self.checkpointer = checkpointer
-        self.store = MemoryExecutionStore()
         self.events = MemoryEventSink()
+        self.store = MemoryExecutionStore(self.events)
         self.sleeps: list[float] = []
 
         async def sleep(seconds: float) -> None:
@@ -496,3 +498,77 @@ async def test_execution_timeout_fails_the_run(checkpointer: AsyncPostgresSaver)
     outcome = await h.run(raw, settings=RunSettings(timeout_seconds=0.3))
     assert outcome.status == "failed"
     assert outcome.error is not None and outcome.error["code"] == "EXECUTION_TIMEOUT"
+
+
+class CountingStore(MemoryExecutionStore):
+    """Counts the store's writes; with `pause_after_start`, stalls right after starting a next
+    step (the run's timeout then lands between two nodes)."""
+
+    def __init__(self, events: MemoryEventSink, pause_after_start: float = 0) -> None:
+        super().__init__(events)
+        self.writes = 0
+        self.pause_after_start = pause_after_start
+
+    async def step_started(self, start: StepStart) -> None:
+        self.writes += 1
+        await super().step_started(start)
+
+    async def step_finished(self, finish: StepFinish, *, then_start: StepStart | None = None) -> bool:
+        self.writes += 1
+        started = await super().step_finished(finish, then_start=then_start)
+        if started and self.pause_after_start:
+            await asyncio.sleep(self.pause_after_start)
+        return started
+
+
+async def test_a_linear_flow_records_one_write_per_node(checkpointer: AsyncPostgresSaver) -> None:
+    h = Harness(checkpointer)
+    h.store = store = CountingStore(h.events)
+    raw = flow(
+        template("a", "one"),
+        template("b", "{{a.output.text}} two"),
+        edges=[edge("start", "a"), edge("a", "b")],
+    )
+    outcome = await h.run(raw)
+    assert outcome.status == "completed" and outcome.output == {"text": "one two"}
+    # The trigger's own start, then each finish also starts the next node's step.
+    assert store.writes == 4
+    steps = {step.node_id: step for step in store.steps.values()}
+    assert steps["b"].input == {"template": "one two"}  # rendered with what `a` produced
+    started = [(p["node_id"], p["step_id"]) for _, t, p in h.events.events if t == "step.started"]
+    assert started == [(node_id, str(steps[node_id].id)) for node_id in ("start", "a", "b")]
+    types = h.events.types()
+    assert types.index("step.started", types.index("step.completed")) > types.index("step.completed")
+
+
+async def test_a_next_step_started_before_the_run_stopped_is_closed(checkpointer: AsyncPostgresSaver) -> None:
+    h = Harness(checkpointer)
+    h.store = store = CountingStore(h.events, pause_after_start=2)
+    raw = flow(template("a", "one"), edges=[edge("start", "a")])
+    outcome = await h.run(raw, settings=RunSettings(timeout_seconds=0.3))
+    assert outcome.error is not None and outcome.error["code"] == "EXECUTION_TIMEOUT"
+    steps = {step.node_id: step for step in store.steps.values()}
+    assert steps["start"].status == "completed"
+    # `a` was started by the trigger's finish but never ran: it says so rather than `running`.
+    assert steps["a"].status == "cancelled" and steps["a"].error is not None
+    assert steps["a"].error["code"] == "STOPPED"
+
+
+async def test_an_approval_in_a_loop_waits_under_a_new_step_each_iteration(checkpointer: AsyncPostgresSaver) -> None:
+    h = Harness(checkpointer)
+    raw = flow(
+        node("each", "logic.loop", {"items": "{{trigger.data.items}}"}),
+        node("review", "human.approval", {"message": "Send {{loop.item}}?", "approvers": ["admin"]}),
+        edges=[edge("start", "each"), edge("each", "review", "loop_body"), edge("review", "each", "approved")],
+    )
+    first = await h.run(raw, {"items": ["a", "b"]})
+    assert first.status == "waiting_approval" and first.interrupt is not None
+    approve = {"decision": "approve", "comment": None, "by": "u1"}
+    second = await h.run(raw, {"items": ["a", "b"]}, resume={**approve, "node_id": "review"})
+    assert second.status == "waiting_approval" and second.interrupt is not None
+    assert second.interrupt["message"] == "Send b?"
+    # The resumed step continued under its own id; the next iteration's approval is a new step.
+    assert second.interrupt["step_id"] != first.interrupt["step_id"]
+    done = await h.run(raw, {"items": ["a", "b"]}, resume={**approve, "node_id": "review"})
+    assert done.status == "completed", done.error
+    assert [step.status for step in h.store.steps_for("review")] == ["completed", "completed"]
