@@ -305,6 +305,8 @@ async def _heartbeat(resources: WorkerResources, execution_id: uuid.UUID, org_id
 @dataclass
 class _Recorded:
     promoted: list[uuid.UUID]
+    status: str | None = None
+    """The status now stored (None: another worker holds the run and records it)."""
     approval: dict[str, Any] | None = None
     """Set when the run just started waiting for an approval: its approvers get notified."""
 
@@ -355,6 +357,7 @@ async def _record(
             # run over from the last checkpoint; its outcome is the one that counts.
             log.warning("lost the lease of a run", extra={"execution_id": str(execution_id)})
             return recorded
+        recorded.status = str(status) if status != ExecutionStatus.RUNNING else outcome.status
         params: dict[str, Any] = {
             "execution_id": execution_id,
             "org_id": org_id,
@@ -407,6 +410,43 @@ async def _record(
     return recorded
 
 
+OUTCOME_EVENTS = {
+    "completed": "execution.completed",
+    "failed": "execution.failed",
+    "cancelled": "execution.cancelled",
+    "waiting_approval": "execution.waiting_approval",
+    "parked": "execution.parked",
+}
+
+
+class OutcomeEventsAfterRecord:
+    """The engine's event sink for one run, holding back the outcome event (completed, failed,
+    waiting for approval, …) until `_record` has committed that outcome: a client that reloads the
+    execution when the event arrives then sees the new status, never still `running`."""
+
+    def __init__(self, sink: RedisEventSink, execution_id: uuid.UUID) -> None:
+        self.sink = sink
+        self.execution_id = execution_id
+        self.held: list[tuple[str, dict[str, Any]]] = []
+
+    async def emit(self, type: str, payload: dict[str, Any]) -> None:
+        if type in OUTCOME_EVENTS.values():
+            self.held.append((type, payload))
+        else:
+            await self.sink.emit(type, payload)
+
+    async def publish(self, recorded_status: str | None) -> None:
+        """Publish what matches the stored status: nothing if another worker took the run over;
+        the held event; `execution.cancelled` if a user cancelled meanwhile; or, when the engine
+        never got to say it (a crash on the last retry), the event of the stored status."""
+        expected = OUTCOME_EVENTS.get(recorded_status or "")
+        if expected is None:
+            return
+        matching = [(type, payload) for type, payload in self.held if type == expected]
+        for type, payload in matching or [(expected, {"execution_id": str(self.execution_id)})]:
+            await self.sink.emit(type, payload)
+
+
 def _timestamp(payload: dict[str, Any] | None, key: str) -> datetime | None:
     value = (payload or {}).get(key)
     return datetime.fromtimestamp(float(value), UTC) if isinstance(value, int | float) else None
@@ -419,6 +459,7 @@ async def _run(execution_id: uuid.UUID, org_id: uuid.UUID, *, owner: str, final_
         return "noop"
     # Step rows and events go through the psycopg pool (no SQLAlchemy): see executions/statements.py.
     events = RedisEventSink(resources.redis, resources.pool, execution_id=execution_id, org_id=org_id)
+    outcome_events = OutcomeEventsAfterRecord(events, execution_id)
     store = DbExecutionStore(
         resources.pool, events=events, execution_id=execution_id, org_id=org_id, agent_version_id=claim.version_id
     )
@@ -434,7 +475,7 @@ async def _run(execution_id: uuid.UUID, org_id: uuid.UUID, *, owner: str, final_
             claim.definition,
             claim.ctx,
             store=store,
-            events=events,
+            events=outcome_events,
             services=services,
             checkpointer=resources.checkpointer,
             resume=claim.resume,
@@ -447,6 +488,7 @@ async def _run(execution_id: uuid.UUID, org_id: uuid.UUID, *, owner: str, final_
     finally:
         heartbeat.cancel()
     recorded = await _record(resources, claim, outcome, execution_id, org_id, owner)
+    await outcome_events.publish(recorded.status)
     for promoted in recorded.promoted:
         enqueue(celery_app, promoted, org_id)
     if recorded.approval is not None:

@@ -10,8 +10,10 @@ import uuid
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
+from agentflow.kit.db import libpq_url
 from tests.api_fixtures import API, OrgWorld, assert_error, make_org_world, unique
 from tests.engine.graphs import definition, edge, node
 from tests.executions.flows import (
@@ -224,3 +226,21 @@ async def test_cancel_stops_a_running_execution_mid_node(
     assert [(s["node_key"], s["status"]) for s in steps] == [("start", "completed"), ("wait", "cancelled")], steps
     final = await wclient.get(f"{API}/executions/{execution_id}", headers=wworld.editor.headers)
     assert final.json()["status"] == "cancelled"
+
+
+async def test_the_outcome_event_comes_after_the_outcome_is_stored(
+    wclient: httpx.AsyncClient, wworld: OrgWorld, stack: Any
+) -> None:
+    """A client that reloads the execution when `execution.completed` arrives must see it completed."""
+    agent_id = await published_agent(wclient, wworld.editor, chat_flow())
+    execution_id = await execute(wclient, wworld.editor.headers, agent_id, {"name": "Ord"})
+    done = await wait_for(wclient, wworld.editor.headers, execution_id, FINISHED)
+    assert done["status"] == "completed", done
+    with psycopg.connect(libpq_url(stack.owner_url)) as conn:
+        conn.execute("SELECT set_config('app.org_id', %s, false)", (wworld.org_id,))
+        row = conn.execute(
+            "SELECT e.created_at >= x.completed_at FROM execution_events e JOIN executions x ON x.id = e.execution_id "
+            "WHERE e.execution_id = %s AND e.type = 'execution.completed'",
+            (execution_id,),
+        ).fetchone()
+    assert row is not None and row[0] is True, row
