@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic import SecretStr
 from redis.asyncio import Redis
 from sqlalchemy import text
 
@@ -35,6 +37,7 @@ from agentflow.orgs.router import router as orgs_router
 from agentflow.settings import Settings, get_settings
 from agentflow.templates.router import router as templates_router
 from agentflow.triggers.router import router as triggers_router
+from agentflow.webui import ui_directory, web_app_mount
 from agentflow.worker import create_celery
 
 API_PREFIX = "/api/v1"
@@ -126,8 +129,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router, prefix=API_PREFIX)
     _add_health_routes(app)
+    if (ui := ui_directory(settings)) is not None:
+        app.router.routes.append(web_app_mount(ui))  # last: every API route matches first
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document, built without any server: the placeholder settings are never used to
+    connect (the app's lifespan does not run)."""
+    placeholder = Settings(
+        database_url="postgresql://openapi@127.0.0.1:9/openapi",
+        redis_url="redis://127.0.0.1:9/0",
+        jwt_secret=SecretStr("openapi-document-only-" + "x" * 32),
+        vault_master_key=SecretStr(base64.urlsafe_b64encode(bytes(32)).decode()),
+    )
+    return create_app(placeholder).openapi()
 
 
 def _add_health_routes(app: FastAPI) -> None:

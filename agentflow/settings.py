@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     log_json: bool = True
 
     cors_origins: list[str] = Field(default_factory=list)
+    # The web app's static export (`web/out`, built by scripts/setup-web), served at `/` by the
+    # API process. Unset: the checkout's `web/out` when it exists; otherwise no UI is served.
+    web_dir: Path | None = None
 
     @field_validator("vault_previous_master_keys", mode="before")
     @classmethod

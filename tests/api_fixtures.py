@@ -12,6 +12,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -49,6 +50,8 @@ def settings_for(env: dict[str, str], **overrides: Any) -> Settings:
         "openai_base_url": CLOSED_PORT_URL,
         "anthropic_base_url": CLOSED_PORT_URL,
         "google_base_url": CLOSED_PORT_URL,
+        # API only, whether or not web/out was built: the UI's serving has its own tests.
+        "web_dir": Path(__file__).parent / "no-web-ui",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -35,6 +35,7 @@ async def test_key_authenticates_as_the_org_with_its_scopes(client: httpx.AsyncC
     assert me.json()["user"] is None
     assert me.json()["org"]["id"] == owner.org_id
     assert me.json()["api_key"]["scopes"] == ["org:read"]
+    assert me.json()["permissions"] == ["org.read"]
     members = await client.get(f"{API}/org/members", headers=headers)
     assert members.status_code == 200
     audit = await client.get(f"{API}/org/audit-logs", headers=headers)

@@ -183,6 +183,18 @@ async def test_removed_member_loses_access_immediately(client: httpx.AsyncClient
     me = await client.get(f"{API}/auth/me", headers=editor.headers)
     assert me.status_code == 200
     assert me.json()["org"] is None and me.json()["orgs"] == []
+    assert me.json()["permissions"] == []
+
+
+async def test_me_lists_what_the_role_may_do(client: httpx.AsyncClient) -> None:
+    # The web app hides what the caller's role cannot do from this list (the API still refuses it).
+    owner = await signup(client)
+    viewer = await add_member(client, owner, "viewer")
+    owner_may = set((await client.get(f"{API}/auth/me", headers=owner.headers)).json()["permissions"])
+    viewer_may = set((await client.get(f"{API}/auth/me", headers=viewer.headers)).json()["permissions"])
+    assert {"billing.manage", "members.manage", "agents.write", "agents.read"} <= owner_may
+    assert "agents.read" in viewer_may
+    assert viewer_may.isdisjoint({"agents.write", "agents.execute", "members.manage", "api_keys.manage"})
 
 
 async def test_deactivated_user_is_refused_at_once(client: httpx.AsyncClient, stack) -> None:

@@ -77,3 +77,7 @@ class MeOut(BaseModel):
     org: OrgOut | None
     role: str | None
     orgs: list[OrgWithRoleOut]
+    permissions: list[str] = Field(
+        default_factory=list,
+        description="What the caller may do in the current org; the web app hides what is not here",
+    )

@@ -32,6 +32,7 @@ from agentflow.auth.schemas import (
 )
 from agentflow.kit.db import Database, set_tenant_context
 from agentflow.kit.errors import Conflict, Forbidden, Unauthorized
+from agentflow.kit.permissions import ROLE_PERMISSIONS, SCOPE_PERMISSIONS
 from agentflow.kit.principal import Principal, RequestMeta
 from agentflow.kit.security import (
     hash_password,
@@ -302,6 +303,7 @@ async def describe_api_key(db: Database, principal: Principal) -> MeOut:
         org=_org_out(org),
         role=None,
         orgs=[],
+        permissions=sorted({p.value for scope in key.scopes for p in SCOPE_PERMISSIONS.get(scope, ())}),
     )
 
 
@@ -315,6 +317,7 @@ async def describe_user(db: Database, *, user_id: uuid.UUID, org_id: uuid.UUID |
         org=_org_out(current[0]) if current else None,
         role=current[1] if current else None,
         orgs=[OrgWithRoleOut(**_org_out(org).model_dump(), role=role) for org, role in found.orgs],
+        permissions=sorted(p.value for p in ROLE_PERMISSIONS[Role(current[1])]) if current else [],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -224,6 +225,20 @@ def migrate() -> None:
         _fail(str(exc))
     prepare_database(owner_url, settings.db_app_role)
     console.print("Database migrated to the latest revision.")
+
+
+@app.command()
+def openapi(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+) -> None:
+    """Print the API's OpenAPI document (the web app's typed client is generated from it)."""
+    from agentflow.app import openapi_document
+
+    text = json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
 
 
 vault_app = typer.Typer(help="Credential vault: master keys and key rotation.", no_args_is_help=True)
