@@ -9,6 +9,8 @@ const apiUrl = process.env.AGENTFLOW_API_URL ?? "http://127.0.0.1:8000";
 
 const config: NextConfig = {
   output: isDev ? undefined : "export",
+  // Lets several builds live side by side (e.g. NEXT_DIST_DIR=.next-preview); default .next / out.
+  ...(process.env.NEXT_DIST_DIR ? { distDir: process.env.NEXT_DIST_DIR } : {}),
   trailingSlash: true,
   reactStrictMode: true,
   poweredByHeader: false,
