@@ -7,11 +7,14 @@ selective (the planner uses the org indexes) and makes the intent visible in cod
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import BigInteger, Select, SmallInteger, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agentflow.kit.db import fetch_last
 from agentflow.kit.errors import BadRequest
 from agentflow.kit.pagination import decode_cursor, encode_cursor
 from agentflow.models.base import Base
@@ -81,6 +84,28 @@ class TenantRepository(Generic[M]):
             rows = rows[:limit]
             last = rows[-1][0]
             next_cursor = encode_cursor(getattr(last, sort), last.id)
+        return rows, next_cursor
+
+    async def page_sql(
+        self, query: str, params: Mapping[str, Any], *, alias: str, cursor: str | None, limit: int
+    ) -> tuple[list[tuple[Any, ...]], str | None]:
+        """`page`, newest first by (created_at, id), in plain SQL for the hottest list endpoints: no
+        ORM compile or entity loading, which is a third of such a request's CPU (bench/api_bench.py).
+
+        `query` selects from this repository's table as `alias`, its first two columns being the
+        row id and created_at, and ends with its WHERE clause (scoped by `%(org_id)s`, like `select`).
+        """
+        values: dict[str, Any] = {**params, "org_id": self.org_id, "limit": limit + 1}
+        if cursor:
+            values["after_value"], values["after_id"] = decode_cursor(cursor, datetime)
+            # A row comparison: PostgreSQL walks the (org_id, created_at, id) index from the cursor on.
+            query += f" AND ({alias}.created_at, {alias}.id) < (%(after_value)s, %(after_id)s)"
+        query += f" ORDER BY {alias}.created_at DESC, {alias}.id DESC LIMIT %(limit)s"
+        rows = await fetch_last(await self.session.connection(), query, values)
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            next_cursor = encode_cursor(rows[-1][1], rows[-1][0])
         return rows, next_cursor
 
     def _col(self, name: str) -> Any:

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select, text
 
@@ -20,16 +21,28 @@ class OrganizationRepository:
         return org
 
 
+class MemberRow(NamedTuple):
+    id: uuid.UUID
+    joined_at: datetime
+    role: str
+    user_id: uuid.UUID
+    email: str
+    name: str | None
+
+
+_MEMBERS_WITH_USERS = """
+SELECT m.id, m.created_at, m.role, u.id, u.email, u.name
+FROM org_memberships m JOIN users u ON u.id = m.user_id
+WHERE m.org_id = %(org_id)s"""
+
+
 class MemberRepository(TenantRepository[OrgMembership]):
     model = OrgMembership
 
-    async def list_with_users(self, *, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
-        stmt = (
-            select(OrgMembership, User)
-            .join(User, User.id == OrgMembership.user_id)
-            .where(OrgMembership.org_id == self.org_id)
-        )
-        return await self.page(stmt, cursor=cursor, limit=limit)
+    async def list_with_users(self, *, cursor: str | None, limit: int) -> tuple[list[MemberRow], str | None]:
+        """Members with their user, newest first: (id, joined_at, role, user_id, email, name)."""
+        rows, next_cursor = await self.page_sql(_MEMBERS_WITH_USERS, {}, alias="m", cursor=cursor, limit=limit)
+        return [MemberRow(*row) for row in rows], next_cursor
 
     async def get_with_user(
         self, membership_id: uuid.UUID, *, for_update: bool = False

@@ -58,7 +58,11 @@ async def list_members(
     session: AsyncSession, principal: Principal, *, cursor: str | None, limit: int
 ) -> Page[MemberOut]:
     rows, next_cursor = await MemberRepository(session, principal.org_id).list_with_users(cursor=cursor, limit=limit)
-    return Page(items=[_member_out(m, u) for m, u in rows], next_cursor=next_cursor)
+    items = [
+        MemberOut(id=r.id, user_id=r.user_id, email=r.email, name=r.name, role=Role(r.role), joined_at=r.joined_at)
+        for r in rows
+    ]
+    return Page(items=items, next_cursor=next_cursor)
 
 
 def _check_can_manage(principal: Principal, target_role: Role, new_role: Role | None = None) -> None:
