@@ -11,12 +11,11 @@ wrong method on a known path its 405) from the API's own routing.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from starlette.responses import Response
 from starlette.routing import Match, Mount
-from starlette.staticfiles import PathLike, StaticFiles
+from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from agentflow.settings import Settings
@@ -58,12 +57,12 @@ def ui_directory(settings: Settings) -> Path | None:
 class WebAppFiles(StaticFiles):
     """The export's files: `/agents/` → `agents/index.html`, unknown paths → `404.html`."""
 
-    def file_response(
-        self, full_path: PathLike, stat_result: os.stat_result, scope: Scope, status_code: int = 200
-    ) -> Response:
-        response = super().file_response(full_path, stat_result, scope, status_code)
-        path: str = scope["path"]
-        if path.lstrip("/").startswith(IMMUTABLE_PREFIX):
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        # Every answer of the export, 404.html included (StaticFiles sends that one without
+        # `file_response`), gets the headers; a 404 is never cached as an immutable asset.
+        response = await super().get_response(path, scope)
+        request_path: str = scope["path"]
+        if response.status_code in (200, 304) and request_path.lstrip("/").startswith(IMMUTABLE_PREFIX):
             response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         else:
             # Pages name the current bundle: always revalidate, so a release shows at once.

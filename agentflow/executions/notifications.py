@@ -62,7 +62,7 @@ async def notify_approvers(
     recipients = await approver_emails(session, [str(a) for a in approval.get("approvers") or []])
     agent_name = await session.scalar(select(Agent.name).where(Agent.id == agent_id)) or "An agent"
     message = str(approval.get("message") or "")[:MAX_MESSAGE_CHARS]
-    link = f"{settings.public_url.rstrip('/')}/executions/{execution_id}"
+    link = f"{settings.public_url.rstrip('/')}/executions/detail/?id={execution_id}"  # the web app's page
     body = (
         f"{agent_name} is waiting for your approval.\n\n{message}\n\n"
         f"Approve or reject it here: {link}\n"

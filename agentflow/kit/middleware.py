@@ -90,7 +90,9 @@ class RequestContextMiddleware:
                 response_started = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
-                headers.extend(_SECURITY_HEADERS)
+                present = {name.lower() for name, _ in headers}
+                # A response that sets one of these itself (the web app's stricter ones) keeps its own.
+                headers.extend(header for header in _SECURITY_HEADERS if header[0] not in present)
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -64,7 +64,7 @@ async def invite(session: AsyncSession, settings: Settings, principal: Principal
             expires_at=datetime.now(UTC) + timedelta(hours=settings.invitation_ttl_hours),
         )
     )
-    link = f"{settings.public_url.rstrip('/')}/accept-invite?token={token}"
+    link = f"{settings.public_url.rstrip('/')}/accept-invite/?token={token}"
     await send_mail(
         session,
         settings,

@@ -151,4 +151,4 @@ async def test_approvers_are_emailed_and_only_members(wclient: httpx.AsyncClient
     assert sorted(address for address, _, _ in mails) == expected, (mails, before)
     _, subject, body = mails[0]
     assert subject.startswith("Approval needed: ")
-    assert "Send? Reply to Mo" in body and f"/executions/{execution_id}" in body
+    assert "Send? Reply to Mo" in body and f"/executions/detail/?id={execution_id}" in body

@@ -26,6 +26,26 @@ let tokenExpiresAt = 0;
 let refreshing: Promise<string | null> | null = null;
 
 const REFRESH_MARGIN_MS = 30_000;
+// Not a secret: only that this browser signed in and may hold a refresh cookie. Without it a
+// signed-out page load asks nothing of the server (no refresh call doomed to a 401).
+const SIGNED_IN_HINT = "agentflow-signed-in";
+
+function setHint(present: boolean): void {
+  try {
+    if (present) window.localStorage.setItem(SIGNED_IN_HINT, "1");
+    else window.localStorage.removeItem(SIGNED_IN_HINT);
+  } catch {
+    // storage disabled: every load tries the refresh cookie instead
+  }
+}
+
+function hasHint(): boolean {
+  try {
+    return window.localStorage.getItem(SIGNED_IN_HINT) !== null;
+  } catch {
+    return true;
+  }
+}
 const channel = typeof BroadcastChannel === "undefined" ? null : new BroadcastChannel("agentflow-session");
 channel?.addEventListener("message", (event: MessageEvent<string>) => {
   // Another tab signed out or switched org: this tab's token no longer matches its cookie.
@@ -34,11 +54,13 @@ channel?.addEventListener("message", (event: MessageEvent<string>) => {
 });
 
 function remember(issued: TokenOut): void {
+  setHint(true);
   token = issued.access_token;
   tokenExpiresAt = Date.now() + issued.expires_in * 1000;
 }
 
 function forget(): void {
+  setHint(false);
   token = null;
   tokenExpiresAt = 0;
   useSession.setState({ status: "signed-out", me: null });
@@ -94,7 +116,7 @@ export async function loadMe(): Promise<Me | null> {
 
 /** On page load: a session exists if the refresh cookie still works. */
 export async function restoreSession(): Promise<void> {
-  if (await refreshSession()) await loadMe();
+  if (hasHint() && (await refreshSession())) await loadMe();
   else forget();
 }
 

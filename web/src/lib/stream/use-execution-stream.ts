@@ -76,7 +76,7 @@ export function useExecutionStream(executionId: string | null | undefined): {
         setError("Your session has ended. Sign in again.");
         return;
       }
-      socket = new WebSocket(streamUrl(id, lastSeq), ["agentflow.v1", token]);
+      socket = new WebSocket(streamUrl(id, lastSeq), ["agentflow.v1", `bearer.${token}`]);
       socket.onopen = () => {
         attempts = 0;
         setState("live");
