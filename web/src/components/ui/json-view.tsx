@@ -95,7 +95,7 @@ function JsonNode({
 
 function Scalar({ value }: { value: unknown }) {
   if (typeof value === "string")
-    return <span className="break-all whitespace-pre-wrap text-success">{JSON.stringify(value)}</span>;
+    return <span className="whitespace-pre-wrap text-success [overflow-wrap:anywhere]">{JSON.stringify(value)}</span>;
   if (typeof value === "number") return <span className="text-amber-600 dark:text-warning">{value}</span>;
   if (typeof value === "boolean") return <span className="text-primary">{String(value)}</span>;
   return <span className="text-muted-foreground">null</span>;

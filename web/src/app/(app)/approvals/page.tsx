@@ -1,0 +1,7 @@
+"use client";
+
+import { ApprovalsPage } from "@/features/executions/approvals-page";
+
+export default function Page() {
+  return <ApprovalsPage />;
+}

@@ -1,0 +1,7 @@
+"use client";
+
+import { ExecutionsListPage } from "@/features/executions/executions-list-page";
+
+export default function Page() {
+  return <ExecutionsListPage />;
+}

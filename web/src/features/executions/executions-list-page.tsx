@@ -1,0 +1,122 @@
+"use client";
+
+import { History, RefreshCw, SearchX } from "lucide-react";
+import Link from "next/link";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import * as React from "react";
+
+import { PageContainer } from "@/components/shell/app-shell";
+import { Button } from "@/components/ui/button";
+import { EmptyState } from "@/components/ui/empty-state";
+import { PageHeader } from "@/components/ui/page-header";
+import { errorMessage } from "@/lib/api/errors";
+
+import { ExecutionFiltersBar } from "./components/execution-filters";
+import { ExecutionsTable, ExecutionsTableSkeleton } from "./components/executions-table";
+import { type ExecutionFilters, activeFilterCount, filtersToSearch, parseFilters } from "./filters";
+import { isTerminal } from "./format";
+import { flattenPages, useAgents, useExecutionList } from "./queries";
+import { useNow } from "./use-now";
+
+export function ExecutionsListPage() {
+  const searchParams = useSearchParams();
+  const router = useRouter();
+  const pathname = usePathname();
+  const search = searchParams.toString();
+  const filters = React.useMemo(() => parseFilters(new URLSearchParams(search)), [search]);
+
+  const setFilters = React.useCallback(
+    (next: ExecutionFilters) => {
+      const query = filtersToSearch(next);
+      router.replace(query ? `${pathname}?${query}` : pathname, { scroll: false });
+    },
+    [router, pathname],
+  );
+
+  const [refreshing, setRefreshing] = React.useState(false);
+  const agents = useAgents();
+  const list = useExecutionList(filters);
+  const executions = flattenPages(list.data);
+  const now = useNow(
+    1000,
+    executions.some((run) => run.status === "running"),
+  );
+  const filtered = activeFilterCount(filters) > 0;
+
+  return (
+    <PageContainer>
+      <PageHeader
+        title="Executions"
+        description="Every run of every agent: how it started, how it went, what it cost."
+        actions={
+          <Button
+            variant="outline"
+            onClick={() => {
+              setRefreshing(true);
+              void list.refetch().finally(() => setRefreshing(false));
+            }}
+            loading={refreshing}
+          >
+            {!refreshing && <RefreshCw aria-hidden />}
+            Refresh
+          </Button>
+        }
+      />
+      <ExecutionFiltersBar filters={filters} agents={agents.data} onChange={setFilters} />
+      {list.isPending ? (
+        <ExecutionsTableSkeleton />
+      ) : list.isError && executions.length === 0 ? (
+        <EmptyState
+          icon={SearchX}
+          title="Could not load executions"
+          description={errorMessage(list.error)}
+          action={
+            <Button variant="outline" onClick={() => void list.refetch()}>
+              Try again
+            </Button>
+          }
+        />
+      ) : executions.length === 0 ? (
+        filtered ? (
+          <EmptyState
+            icon={SearchX}
+            title="No executions match these filters"
+            description="Try another status, agent or date range."
+            action={
+              <Button variant="outline" onClick={() => setFilters({})}>
+                Show all executions
+              </Button>
+            }
+          />
+        ) : (
+          <EmptyState
+            icon={History}
+            title="No executions yet"
+            description="Runs show up here when an agent runs: from the builder, the API, a webhook or a schedule."
+            action={
+              <Button asChild variant="outline">
+                <Link href="/agents/">Go to agents</Link>
+              </Button>
+            }
+          />
+        )
+      ) : (
+        <div className={list.isPlaceholderData ? "opacity-60 transition-opacity" : "transition-opacity"}>
+          <ExecutionsTable executions={executions} now={now} />
+          <div className="mt-4 flex min-h-9 items-center justify-between text-sm text-muted-foreground">
+            <span aria-live="polite">
+              {executions.length} {executions.length === 1 ? "run" : "runs"}
+              {list.hasNextPage ? " shown" : ""}
+              {executions.some((run) => !isTerminal(run.status)) && " · updating live"}
+            </span>
+            {list.hasNextPage && (
+              <Button variant="outline" onClick={() => void list.fetchNextPage()} loading={list.isFetchingNextPage}>
+                Load more
+              </Button>
+            )}
+          </div>
+        </div>
+      )}
+    </PageContainer>
+  );
+}
