@@ -107,6 +107,8 @@ async def test_approval_through_the_api(
     waiting = await wait_for(wclient, wworld.owner.headers, execution_id, FINISHED | {"waiting_approval"})
     assert waiting["status"] == "waiting_approval", waiting
     assert waiting["approval"]["message"] == "Send? Reply to Bo"
+    approval = waiting["approval"]
+    assert approval["requested_at"] <= time.time() and approval["expires_at"] > approval["requested_at"]
 
     # Listed for an admin; not for the editor, who is no approver.
     pending = await wclient.get(f"{API}/executions/pending-approvals", headers=wworld.admin.headers)

@@ -69,6 +69,7 @@ async def run(config: ApprovalConfig, run: NodeRun) -> NodeResult:
             "step_id": str(run.step_id),
             "message": message,
             "approvers": list(config.approvers),
+            "requested_at": run.now(),
             "expires_at": run.now() + config.timeout_hours * 3600,
         }
     )

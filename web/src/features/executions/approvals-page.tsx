@@ -21,7 +21,7 @@ import { ApprovalForm } from "./components/approval-form";
 import { ApprovalRequestView } from "./components/approval-request";
 import { executionHref } from "./components/executions-table";
 import { TriggerCell } from "./components/trigger-cell";
-import { approvalRequestedAt, readApproval, shortId } from "./format";
+import { readApproval, shortId } from "./format";
 import {
   type Execution,
   executionKeys,
@@ -99,7 +99,6 @@ function ApprovalCard({ execution, canExecute }: { execution: Execution; canExec
   if (!request) return null;
   const node = request.nodeId ? definition.data?.[request.nodeId] : undefined;
   const stepName = node?.label ?? (node ? typeNames.data?.[node.type] : undefined) ?? "Approval";
-  const requestedAt = definition.isSuccess ? approvalRequestedAt(request.expiresAt, node?.config.timeout_hours) : null;
   const dataId = `trigger-data-${execution.id}`;
 
   return (
@@ -133,7 +132,7 @@ function ApprovalCard({ execution, canExecute }: { execution: Execution; canExec
         </Button>
       </CardHeader>
       <CardContent className="grid gap-4">
-        <ApprovalRequestView request={request} requestedAt={requestedAt} />
+        <ApprovalRequestView request={request} requestedAt={request.requestedAt} />
         {Object.keys(execution.trigger_data ?? {}).length > 0 && (
           <div>
             <button

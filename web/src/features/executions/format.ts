@@ -84,6 +84,7 @@ export interface ApprovalRequest {
   stepId: string | null;
   message: string | null;
   approvers: string[];
+  requestedAt: string | null;
   expiresAt: string | null;
 }
 
@@ -94,24 +95,9 @@ export function readApproval(approval: Record<string, unknown> | null | undefine
     stepId: typeof approval.step_id === "string" ? approval.step_id : null,
     message: typeof approval.message === "string" ? approval.message : null,
     approvers: Array.isArray(approval.approvers) ? approval.approvers.map(String) : [],
+    requestedAt: epochToIso(approval.requested_at),
     expiresAt: epochToIso(approval.expires_at),
   };
-}
-
-/** The node's default wait (engine/nodes/human_approval.py ApprovalConfig.timeout_hours). */
-export const DEFAULT_APPROVAL_TIMEOUT_HOURS = 72;
-
-/**
- * When an approval was asked for: it expires `timeout_hours` after it was asked, so the request
- * time is the expiry minus the node's timeout. Null when the expiry is unknown.
- */
-export function approvalRequestedAt(expiresAt: string | null, timeoutHours: unknown): string | null {
-  if (!expiresAt) return null;
-  const hours =
-    typeof timeoutHours === "number" && Number.isFinite(timeoutHours) && timeoutHours > 0
-      ? timeoutHours
-      : DEFAULT_APPROVAL_TIMEOUT_HOURS;
-  return new Date(new Date(expiresAt).getTime() - hours * 3600_000).toISOString();
 }
 
 /** "3 minutes ago" for a past instant; a server clock slightly ahead never reads "in 1 second". */
