@@ -1,0 +1,7 @@
+"use client";
+
+import { AuditLogPage } from "@/features/settings/audit-page";
+
+export default function Page() {
+  return <AuditLogPage />;
+}

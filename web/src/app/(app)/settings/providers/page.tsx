@@ -1,0 +1,7 @@
+"use client";
+
+import { ProvidersPage } from "@/features/settings/providers-page";
+
+export default function Page() {
+  return <ProvidersPage />;
+}

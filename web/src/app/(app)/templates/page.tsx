@@ -1,0 +1,7 @@
+"use client";
+
+import { TemplatesPage } from "@/features/templates/templates-page";
+
+export default function Page() {
+  return <TemplatesPage />;
+}

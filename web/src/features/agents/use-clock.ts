@@ -1,0 +1,22 @@
+"use client";
+
+import * as React from "react";
+
+import { timeAgo } from "@/lib/utils";
+
+/** The current time, refreshed every `intervalMs`, so "5 minutes ago" stays true on an open page. */
+export function useClock(intervalMs = 60_000): number {
+  const [now, setNow] = React.useState(() => Date.now());
+  React.useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), intervalMs);
+    return () => clearInterval(timer);
+  }, [intervalMs]);
+  return now;
+}
+
+/** "3 minutes ago" against a clock that may lag a just-written timestamp: never "in 1 second". */
+export function since(iso: string | null | undefined, now: number): string {
+  if (!iso) return timeAgo(iso);
+  const at = Date.parse(iso);
+  return timeAgo(iso, Number.isFinite(at) ? Math.max(now, at) : now);
+}

@@ -1,0 +1,136 @@
+/**
+ * The audit log's filters, kept in the query string so a view can be shared:
+ * `?action=agent.&actor=<user id>&resource=agent&from=2026-01-01&to=2026-01-31`. Pure: parsing
+ * never throws and drops what the API would refuse.
+ */
+
+export interface AuditFilters {
+  /** An exact action (`member.invited`) or a prefix ending in "." (`member.`). */
+  action?: string;
+  /** A user id. */
+  actor?: string;
+  resource?: string;
+  /** Calendar days `YYYY-MM-DD` in the viewer's time zone, both ends included. */
+  from?: string;
+  to?: string;
+}
+
+export const AUDIT_FILTER_KEYS = ["action", "actor", "resource", "from", "to"] as const;
+
+/** Actions the server records, for suggestions; the filter takes any text. */
+export const KNOWN_ACTIONS = [
+  "agent.",
+  "agent.created",
+  "agent.updated",
+  "agent.imported",
+  "agent.archived",
+  "agent.status_changed",
+  "agent.version_published",
+  "agent.version_restored",
+  "api_key.",
+  "api_key.created",
+  "api_key.revoked",
+  "auth.",
+  "auth.login",
+  "auth.logout",
+  "execution.",
+  "execution.approved",
+  "execution.rejected",
+  "execution.cancelled",
+  "integration.connected",
+  "integration.disconnected",
+  "invitation.revoked",
+  "member.",
+  "member.invited",
+  "member.joined",
+  "member.role_changed",
+  "member.removed",
+  "org.created",
+  "org.updated",
+  "provider_key.",
+  "template.installed",
+  "template.published",
+] as const;
+
+export const RESOURCE_TYPES: Record<string, string> = {
+  agent: "Agent",
+  api_key: "API key",
+  execution: "Execution",
+  integration: "Integration",
+  invitation: "Invitation",
+  member: "Member",
+  organization: "Organization",
+  provider_credential: "LLM provider key",
+  template: "Template",
+  user: "User",
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const ACTION = /^[a-z0-9_.:-]{1,100}$/i;
+const RESOURCE = /^[a-z0-9_]{1,50}$/i;
+
+function isDay(value: string): boolean {
+  const match = DAY.exec(value);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(year, month - 1, day);
+  return date.getFullYear() === year && date.getMonth() === month - 1 && date.getDate() === day;
+}
+
+export function parseAuditFilters(params: Pick<URLSearchParams, "get">): AuditFilters {
+  const filters: AuditFilters = {};
+  const action = params.get("action")?.trim();
+  if (action && ACTION.test(action)) filters.action = action;
+  const actor = params.get("actor");
+  if (actor && UUID.test(actor)) filters.actor = actor.toLowerCase();
+  const resource = params.get("resource");
+  if (resource && RESOURCE.test(resource)) filters.resource = resource;
+  const from = params.get("from");
+  if (from && isDay(from)) filters.from = from;
+  const to = params.get("to");
+  if (to && isDay(to)) filters.to = to;
+  return filters;
+}
+
+export function auditFiltersToSearch(filters: AuditFilters): string {
+  const params = new URLSearchParams();
+  for (const key of AUDIT_FILTER_KEYS) {
+    const value = filters[key]?.trim();
+    if (value) params.set(key, value);
+  }
+  return params.toString();
+}
+
+export function activeAuditFilters(filters: AuditFilters): number {
+  return AUDIT_FILTER_KEYS.filter((key) => Boolean(filters[key])).length;
+}
+
+function localMidnight(day: string, addDays = 0): Date {
+  const [year, month, date] = day.split("-").map(Number) as [number, number, number];
+  return new Date(year, month - 1, date + addDays);
+}
+
+/** GET /org/audit-logs parameters; days become instants at the viewer's local midnight. */
+export function auditFiltersToQuery(filters: AuditFilters): {
+  action?: string;
+  actor_id?: string;
+  resource_type?: string;
+  since?: string;
+  until?: string;
+} {
+  const query: ReturnType<typeof auditFiltersToQuery> = {};
+  if (filters.action) query.action = filters.action;
+  if (filters.actor) query.actor_id = filters.actor;
+  if (filters.resource) query.resource_type = filters.resource;
+  if (filters.from) query.since = localMidnight(filters.from).toISOString();
+  // `to` includes its whole day: everything before the next midnight (`until` is exclusive).
+  if (filters.to) query.until = localMidnight(filters.to, 1).toISOString();
+  return query;
+}
+
+/** `member.role_changed` → "Member role changed". */
+export function actionLabel(action: string): string {
+  const words = action.replace(/[._]+/g, " ").trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
