@@ -1,0 +1,96 @@
+import {
+  BookOpen,
+  Box,
+  CalendarClock,
+  Code,
+  FileText,
+  GitBranch,
+  type LucideIcon,
+  Merge,
+  MousePointerClick,
+  Repeat,
+  Reply,
+  ScanText,
+  Sparkles,
+  Split,
+  Tags,
+  TextCursorInput,
+  Timer,
+  UserCheck,
+  Variable,
+  Webhook,
+  Wrench,
+} from "lucide-react";
+
+import { cn } from "@/lib/utils";
+
+/** Node-type icons by the lucide name the catalog gives; a fixed map keeps the bundle small. */
+const ICONS: Record<string, LucideIcon> = {
+  "book-open": BookOpen,
+  "calendar-clock": CalendarClock,
+  code: Code,
+  "file-text": FileText,
+  "git-branch": GitBranch,
+  merge: Merge,
+  "mouse-pointer-click": MousePointerClick,
+  repeat: Repeat,
+  reply: Reply,
+  "scan-text": ScanText,
+  sparkles: Sparkles,
+  split: Split,
+  tags: Tags,
+  "text-cursor-input": TextCursorInput,
+  timer: Timer,
+  "user-check": UserCheck,
+  variable: Variable,
+  webhook: Webhook,
+  wrench: Wrench,
+};
+
+const FAMILY_ICONS: Record<string, LucideIcon> = {
+  trigger: MousePointerClick,
+  ai: Sparkles,
+  action: Wrench,
+  logic: GitBranch,
+  flow: Reply,
+  human: UserCheck,
+  knowledge: BookOpen,
+  transform: Variable,
+};
+
+/** Each family's accent, from the theme tokens so it reads in light and dark. */
+export const FAMILY_TONES: Record<string, string> = {
+  trigger: "bg-success/15 text-success",
+  ai: "bg-primary/12 text-primary",
+  human: "bg-warning/20 text-amber-700 dark:text-warning",
+  action: "bg-secondary text-secondary-foreground",
+  logic: "bg-accent text-accent-foreground",
+  flow: "bg-accent text-accent-foreground",
+  transform: "bg-muted text-muted-foreground",
+  knowledge: "bg-primary/12 text-primary",
+};
+
+export function NodeIcon({
+  icon,
+  family,
+  className,
+  iconClassName,
+}: {
+  icon: string | undefined;
+  family: string;
+  className?: string;
+  iconClassName?: string;
+}) {
+  const Icon = (icon ? ICONS[icon] : undefined) ?? FAMILY_ICONS[family] ?? Box;
+  return (
+    <span
+      className={cn(
+        "flex size-8 shrink-0 items-center justify-center rounded-md",
+        FAMILY_TONES[family] ?? "bg-muted",
+        className,
+      )}
+    >
+      <Icon className={cn("size-4", iconClassName)} aria-hidden />
+    </span>
+  );
+}
