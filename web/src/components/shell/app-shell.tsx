@@ -28,6 +28,7 @@ import {
   DropdownMenuSeparator,
   DropdownMenuTrigger,
 } from "@/components/ui/dropdown-menu";
+import { Tooltip } from "@/components/ui/tooltip";
 import { api, unwrap } from "@/lib/api/client";
 import { errorMessage } from "@/lib/api/errors";
 import { endSession, startSession, useSession } from "@/lib/auth/session";
@@ -53,36 +54,50 @@ export function AppShell({ children }: { children: React.ReactNode }) {
     meta: { silent: true },
   });
   const waiting = approvals.data?.items.length ?? 0;
+  // The builder needs the width for its canvas: the navigation shrinks to a rail of icons there
+  // (names stay as accessible labels and tooltips).
+  const compact = pathname.startsWith("/agents/builder");
 
   return (
     <div className="flex min-h-screen">
-      <aside className="sticky top-0 flex h-screen w-60 shrink-0 flex-col border-r bg-card/50">
-        <div className="flex h-14 items-center px-4">
+      <aside
+        className={cn(
+          "sticky top-0 flex h-screen shrink-0 flex-col border-r bg-card/50",
+          compact ? "w-14 items-center" : "w-60",
+        )}
+      >
+        <div className={cn("flex h-14 items-center", compact ? "justify-center" : "px-4")}>
           <Link href="/agents/" aria-label="AgentFlow home">
-            <Logo />
+            <Logo compact={compact} />
           </Link>
         </div>
-        <div className="px-3 pb-2">
-          <OrgSwitcher />
-        </div>
-        <nav className="flex flex-1 flex-col gap-0.5 px-3 py-2" aria-label="Main">
+        {!compact && (
+          <div className="px-3 pb-2">
+            <OrgSwitcher />
+          </div>
+        )}
+        <nav className={cn("flex flex-1 flex-col gap-0.5 py-2", compact ? "px-2" : "px-3")} aria-label="Main">
           {NAV.map(({ href, label, icon: Icon }) => {
             const active = pathname.startsWith(href);
-            return (
+            const link = (
               <Link
                 key={href}
                 href={href}
                 aria-current={active ? "page" : undefined}
                 className={cn(
-                  "flex items-center gap-2.5 rounded-md px-2.5 py-2 text-sm font-medium text-muted-foreground transition-colors hover:bg-accent hover:text-accent-foreground",
+                  "relative flex items-center gap-2.5 rounded-md py-2 text-sm font-medium text-muted-foreground transition-colors hover:bg-accent hover:text-accent-foreground",
+                  compact ? "justify-center px-2" : "px-2.5",
                   active && "bg-accent text-accent-foreground",
                 )}
               >
                 <Icon className="size-4" aria-hidden />
-                {label}
+                <span className={compact ? "sr-only" : undefined}>{label}</span>
                 {href === "/approvals/" && waiting > 0 && (
                   <span
-                    className="ml-auto rounded-full bg-warning/25 px-1.5 text-xs font-semibold text-amber-700 dark:text-warning"
+                    className={cn(
+                      "rounded-full bg-warning/25 text-xs font-semibold text-amber-700 dark:text-warning",
+                      compact ? "absolute -top-0.5 -right-0.5 min-w-4 px-1 text-center text-[10px]" : "ml-auto px-1.5",
+                    )}
                     aria-label={`${waiting} waiting`}
                   >
                     {waiting}
@@ -90,10 +105,17 @@ export function AppShell({ children }: { children: React.ReactNode }) {
                 )}
               </Link>
             );
+            return compact ? (
+              <Tooltip key={href} content={label}>
+                {link}
+              </Tooltip>
+            ) : (
+              link
+            );
           })}
         </nav>
-        <div className="border-t p-3">
-          <UserMenu />
+        <div className={cn("border-t", compact ? "py-3" : "p-3")}>
+          <UserMenu compact={compact} />
         </div>
       </aside>
       <main className="min-w-0 flex-1">{children}</main>
@@ -157,7 +179,7 @@ function OrgSwitcher() {
   );
 }
 
-function UserMenu() {
+function UserMenu({ compact }: { compact: boolean }) {
   const me = useSession((state) => state.me);
   const { choice, setChoice } = useTheme();
   const queryClient = useQueryClient();
@@ -166,13 +188,16 @@ function UserMenu() {
   return (
     <DropdownMenu>
       <DropdownMenuTrigger
-        className="flex w-full items-center gap-2 rounded-md px-2 py-1.5 text-left text-sm hover:bg-accent focus-visible:ring-2 focus-visible:ring-ring focus-visible:outline-none"
+        className={cn(
+          "flex items-center gap-2 rounded-md py-1.5 text-left text-sm hover:bg-accent focus-visible:ring-2 focus-visible:ring-ring focus-visible:outline-none",
+          compact ? "justify-center px-1.5" : "w-full px-2",
+        )}
         aria-label="Account menu"
       >
         <span className="flex size-7 items-center justify-center rounded-full bg-primary/15 text-xs font-semibold text-primary uppercase">
           {name.slice(0, 1)}
         </span>
-        <span className="min-w-0 flex-1">
+        <span className={compact ? "sr-only" : "min-w-0 flex-1"}>
           <span className="block truncate font-medium">{me?.user?.name}</span>
           <span className="block truncate text-xs text-muted-foreground">{me?.user?.email}</span>
         </span>
