@@ -16,6 +16,7 @@ vi.mock("@/lib/api/client", async () => {
 
 import {
   AUTOSAVE_DELAY_MS,
+  leaveAutosave,
   hasUnsavedChanges,
   overwriteTheirs,
   saveNow,
@@ -24,7 +25,7 @@ import {
   useSaveStore,
 } from "./autosave";
 import { parseCatalog } from "./catalog";
-import { resetBuilderStore, useBuilderStore } from "./store";
+import { resetBuilderStore, useBuilderStore, useIssueStore } from "./store";
 import { NODE_TYPES_FIXTURE } from "./test-fixtures";
 
 function answer(status: number, body: unknown) {
@@ -70,7 +71,7 @@ describe("autosave", () => {
     expect(options.body.revision).toBe(4);
     expect(options.body.definition.nodes).toHaveLength(1);
     expect(useSaveStore.getState()).toMatchObject({ status: "saved", revision: 5 });
-    expect(store().issues.map((issue) => issue.code)).toEqual(["NO_TRIGGER"]);
+    expect(useIssueStore.getState().issues.map((issue) => issue.code)).toEqual(["NO_TRIGGER"]);
     expect(hasUnsavedChanges()).toBe(false);
   });
 
@@ -131,5 +132,30 @@ describe("autosave", () => {
     store().selectAll();
     await vi.advanceTimersByTimeAsync(AUTOSAVE_DELAY_MS * 2);
     expect(put).toHaveBeenCalledTimes(1);
+  });
+
+  it("on leaving, sends the graph as it was (not the reset store), after the save in flight", async () => {
+    let finish: (value: unknown) => void = () => {};
+    put.mockImplementationOnce(() => new Promise((resolve) => (finish = resolve)));
+    put.mockResolvedValueOnce(draft(6));
+    store().addNode("transform.template", { x: 0, y: 0 });
+    await vi.advanceTimersByTimeAsync(AUTOSAVE_DELAY_MS);
+    store().addNode("ai.chat", { x: 0, y: 0 });
+    leaveAutosave();
+    resetBuilderStore();
+    finish(draft(5));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(put).toHaveBeenCalledTimes(2);
+    const last = put.mock.calls[1]?.[1] as { body: { definition: { nodes: { id: string }[] }; revision: number } };
+    expect(last.body.revision).toBe(5);
+    expect(last.body.definition.nodes.map((node) => node.id)).toEqual(["template", "chat"]);
+    await vi.advanceTimersByTimeAsync(AUTOSAVE_DELAY_MS * 2);
+    expect(put).toHaveBeenCalledTimes(2);
+  });
+
+  it("on leaving with nothing unsaved, sends nothing", async () => {
+    leaveAutosave();
+    await vi.advanceTimersByTimeAsync(AUTOSAVE_DELAY_MS * 2);
+    expect(put).not.toHaveBeenCalled();
   });
 });

@@ -6,6 +6,7 @@
  * while a save is in flight are saved right after. A 409 DRAFT_CONFLICT stops saving until the
  * user reloads theirs or overwrites with theirs. The saved draft's issues become the canvas's.
  */
+import { toast } from "sonner";
 import { create } from "zustand";
 
 import { api, unwrap } from "@/lib/api/client";
@@ -45,6 +46,8 @@ export const useSaveStore = create<SaveState>(() => ({
 let timer: ReturnType<typeof setTimeout> | undefined;
 let inflight: Promise<boolean> | null = null;
 let unsubscribe: (() => void) | null = null;
+/** The newest revision each agent's draft is known to have (kept even after the page is left). */
+const knownRevisions = new Map<string, number>();
 
 function clearTimer(): void {
   if (timer !== undefined) clearTimeout(timer);
@@ -126,6 +129,7 @@ export async function saveNow(): Promise<boolean> {
           body: { definition: definition as unknown as Record<string, unknown>, revision: save.revision },
         }),
       );
+      knownRevisions.set(agentId, draft.revision);
       if (useSaveStore.getState().agentId !== agentId) return false;
       useSaveStore.setState({ revision: draft.revision, savedSeq: seq, savedAt: Date.now(), error: null });
       useBuilderStore.getState().setIssues(draft.issues as Issue[]);
@@ -160,6 +164,38 @@ export async function saveNow(): Promise<boolean> {
     else useSaveStore.setState({ status: "saved" });
   }
   return ok;
+}
+
+/**
+ * Leaving the builder: stop autosaving and send what the server does not have yet, taken from the
+ * graph right now (the page is about to reset it), after any save still in flight.
+ */
+export function leaveAutosave(): void {
+  clearTimer();
+  unsubscribe?.();
+  unsubscribe = null;
+  const save = useSaveStore.getState();
+  const builder = useBuilderStore.getState();
+  const agentId = save.agentId;
+  const pending = agentId !== null && hasUnsavedChanges() && !save.conflict && !builder.readOnly;
+  const definition = pending ? builder.definition() : null;
+  useSaveStore.setState({ agentId: null, status: "saved" });
+  if (!agentId || !definition) return;
+  void (async () => {
+    if (inflight) await inflight;
+    const revision = knownRevisions.get(agentId) ?? save.revision;
+    try {
+      const draft = await unwrap(
+        api.PUT("/api/v1/agents/{agent_id}/draft", {
+          params: { path: { agent_id: agentId } },
+          body: { definition: definition as unknown as Record<string, unknown>, revision },
+        }),
+      );
+      knownRevisions.set(agentId, draft.revision);
+    } catch (error) {
+      toast.error(`Your last changes could not be saved: ${errorMessage(error)}`);
+    }
+  })();
 }
 
 /** Resolve a conflict by taking the server's draft (the caller reloads the canvas with it). */

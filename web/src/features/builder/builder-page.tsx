@@ -2,6 +2,7 @@
 
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { Bot } from "lucide-react";
+import dynamic from "next/dynamic";
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import * as React from "react";
@@ -16,24 +17,61 @@ import { useCan } from "@/lib/auth/session";
 import { useExecutionStream } from "@/lib/stream/use-execution-stream";
 import { cn } from "@/lib/utils";
 
-import { hasUnsavedChanges, saveNow, startAutosave, stopAutosave } from "./autosave";
+import { hasUnsavedChanges, leaveAutosave, saveNow, startAutosave } from "./autosave";
 import { BuilderCanvas } from "./components/canvas";
 import { ConflictBanner } from "./components/conflict-banner";
 import { IssuesPanel } from "./components/issues-panel";
-import { NodeInspector } from "./components/node-inspector";
 import { Palette } from "./components/palette";
-import { PublishDialog } from "./components/publish-dialog";
-import { ShortcutsDialog } from "./components/shortcuts-dialog";
-import { TestRunPanel } from "./components/test-run-panel";
 import { BuilderToolbar } from "./components/toolbar";
-import { VersionsPanel } from "./components/versions-panel";
 import { type Agent, useAgent, useDraft, useModelIds, useNodeTypes, useToolNames, validateDefinition } from "./queries";
 import { useRunStore } from "./run-store";
 import { useShortcuts } from "./shortcuts";
-import { resetBuilderStore, useBuilderStore } from "./store";
+import { resetBuilderStore, useBuilderStore, useIssueStore } from "./store";
 import type { Catalog, Definition, Issue } from "./types";
 
 type PanelTab = "node" | "problems" | "run" | "history";
+
+// Panels that are not needed to show the graph load on demand (and are prefetched once it is on
+// screen), which keeps the page's first load small.
+const loadInspector = () => import("./components/node-inspector");
+const loadTestRun = () => import("./components/test-run-panel");
+const loadVersions = () => import("./components/versions-panel");
+const loadPublish = () => import("./components/publish-dialog");
+const loadShortcuts = () => import("./components/shortcuts-dialog");
+
+function PanelLoading() {
+  return (
+    <div className="grid grid-cols-1 gap-3 p-4" role="status" aria-label="Loading">
+      <Skeleton className="h-9 w-full" />
+      <Skeleton className="h-20 w-full" />
+      <Skeleton className="h-9 w-2/3" />
+    </div>
+  );
+}
+
+const NodeInspector = dynamic(() => loadInspector().then((module) => module.NodeInspector), {
+  ssr: false,
+  loading: PanelLoading,
+});
+const TestRunPanel = dynamic(() => loadTestRun().then((module) => module.TestRunPanel), {
+  ssr: false,
+  loading: PanelLoading,
+});
+const VersionsPanel = dynamic(() => loadVersions().then((module) => module.VersionsPanel), {
+  ssr: false,
+  loading: PanelLoading,
+});
+const PublishDialog = dynamic(() => loadPublish().then((module) => module.PublishDialog), { ssr: false });
+const ShortcutsDialog = dynamic(() => loadShortcuts().then((module) => module.ShortcutsDialog), { ssr: false });
+
+/** Fetch the on-demand panels while the user looks at the graph, so opening one is instant. */
+function prefetchPanels(): void {
+  const load = () => {
+    for (const loader of [loadInspector, loadTestRun, loadVersions, loadPublish, loadShortcuts]) void loader();
+  };
+  if ("requestIdleCallback" in window) window.requestIdleCallback(load, { timeout: 2000 });
+  else setTimeout(load, 500);
+}
 
 /** `/agents/builder/?id=<agent>`: the visual editor of one agent's draft. */
 export function BuilderPage() {
@@ -176,7 +214,7 @@ function LoadedBuilder({
   const [validating, setValidating] = React.useState(false);
   const canvasRef = React.useRef<HTMLDivElement>(null);
   const flow = useReactFlow();
-  const issueCount = useBuilderStore((state) => state.issues.length);
+  const issueCount = useIssueStore((state) => state.issues.length);
   const models = useModelIds(!readOnly);
   const tools = useToolNames(!readOnly);
 
@@ -186,8 +224,7 @@ function LoadedBuilder({
     startAutosave(agent.id, revision);
     return () => {
       // Leaving the page inside the app: whatever is not saved yet is saved now.
-      if (hasUnsavedChanges()) void saveNow().finally(stopAutosave);
-      else stopAutosave();
+      leaveAutosave();
       useRunStore.getState().clear();
       resetBuilderStore();
       loadedAgentId = null;
@@ -293,7 +330,7 @@ function LoadedBuilder({
           </aside>
         )}
         <div ref={canvasRef} className="relative min-w-0 flex-1">
-          {loaded && <BuilderCanvas />}
+          {loaded && <BuilderCanvas onReady={prefetchPanels} />}
         </div>
         <aside className="flex w-[400px] shrink-0 flex-col border-l bg-card" aria-label="Side panel">
           <Tabs
@@ -340,7 +377,7 @@ function LoadedBuilder({
           </Tabs>
         </aside>
       </div>
-      {canWrite && !archived && (
+      {canWrite && !archived && publishOpen && (
         <PublishDialog
           agentId={agent.id}
           latestVersion={agent.latest_version}
@@ -348,7 +385,7 @@ function LoadedBuilder({
           onOpenChange={setPublishOpen}
         />
       )}
-      <ShortcutsDialog open={helpOpen} onOpenChange={setHelpOpen} />
+      {helpOpen && <ShortcutsDialog open={helpOpen} onOpenChange={setHelpOpen} />}
     </div>
   );
 }

@@ -90,7 +90,8 @@ export function NodeIcon({
         className,
       )}
     >
-      <Icon className={cn("size-4", iconClassName)} aria-hidden />
+      {/* overflow-visible: an SVG that clips is one more paint chunk per canvas node, every frame */}
+      <Icon className={cn("size-4 overflow-visible", iconClassName)} aria-hidden />
     </span>
   );
 }

@@ -41,6 +41,13 @@ function isTyping(target: EventTarget | null): boolean {
   return false;
 }
 
+/** Editing shortcuts act on the canvas: only when the focus is on it (or on nothing in particular). */
+function onCanvas(target: EventTarget | null): boolean {
+  return !(target instanceof HTMLElement) || target === document.body || target.closest(".react-flow") !== null;
+}
+
+const CANVAS_ONLY = new Set<keyof ShortcutHandlers>(["deleteSelection", "copy", "paste", "selectAll"]);
+
 function inOverlay(target: EventTarget | null): boolean {
   return (
     target instanceof HTMLElement &&
@@ -80,7 +87,7 @@ export function useShortcuts(handlers: ShortcutHandlers, enabled: boolean): void
     function onKeyDown(event: KeyboardEvent) {
       if (event.defaultPrevented || isTyping(event.target) || inOverlay(event.target)) return;
       const action = shortcutFor(event);
-      if (!action) return;
+      if (!action || (CANVAS_ONLY.has(action) && !onCanvas(event.target))) return;
       // Copying text the user selected on the page is the browser's job, not ours.
       if (action === "copy" && (window.getSelection()?.toString() ?? "") !== "") return;
       event.preventDefault();

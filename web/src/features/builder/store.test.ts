@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { parseCatalog } from "./catalog";
-import { COALESCE_MS, HISTORY_LIMIT, PASTE_OFFSET, resetBuilderStore, useBuilderStore } from "./store";
+import { COALESCE_MS, HISTORY_LIMIT, PASTE_OFFSET, resetBuilderStore, useBuilderStore, useIssueStore } from "./store";
 import { NODE_TYPES_FIXTURE } from "./test-fixtures";
 import type { Definition } from "./types";
 
@@ -231,7 +231,7 @@ describe("issues", () => {
       { code: "UNKNOWN_SOURCE_HANDLE", message: "no handle", edge_id: "e1", path: "source_handle" },
       { code: "NO_TRIGGER", message: "add a trigger" },
     ]);
-    const index = store().issueIndex;
+    const index = useIssueStore.getState().index;
     expect(index.byNode.greet).toHaveLength(1);
     expect(index.byNode.start?.[0]?.code).toBe("UNKNOWN_SOURCE_HANDLE");
     expect(index.byEdge.e1).toHaveLength(1);

@@ -54,8 +54,6 @@ export interface BuilderState {
   changeSeq: number;
   /** The node the side panel shows: the single selected node, else null. */
   selectedNodeId: string | null;
-  issues: Issue[];
-  issueIndex: IssueIndex;
   dragging: boolean;
   lastEdit: { key: string; at: number } | null;
 
@@ -101,6 +99,15 @@ export function indexIssues(issues: readonly Issue[], edges: readonly FlowEdge[]
 }
 
 const EMPTY_INDEX: IssueIndex = { byNode: {}, byEdge: {}, general: [] };
+
+/**
+ * Validation issues live in their own store: they change when a save answers, never while a node
+ * is dragged, so the 200 canvas nodes that show an issue count are not asked on every drag frame.
+ */
+export const useIssueStore = create<{ issues: Issue[]; index: IssueIndex }>()(() => ({
+  issues: [],
+  index: EMPTY_INDEX,
+}));
 
 function selectedIdOf(nodes: readonly FlowNode[]): string | null {
   let found: string | null = null;
@@ -164,8 +171,6 @@ export const useBuilderStore = create<BuilderState>()((set, get) => {
     pasteCount: 0,
     changeSeq: 0,
     selectedNodeId: null,
-    issues: [],
-    issueIndex: EMPTY_INDEX,
     dragging: false,
     lastEdit: null,
 
@@ -183,8 +188,8 @@ export const useBuilderStore = create<BuilderState>()((set, get) => {
         selectedNodeId: null,
         dragging: false,
         lastEdit: null,
-        issueIndex: indexIssues(get().issues, edges),
       });
+      useIssueStore.setState((current) => ({ index: indexIssues(current.issues, edges) }));
     },
 
     setCatalog: (catalog) => set({ catalog }),
@@ -384,7 +389,7 @@ export const useBuilderStore = create<BuilderState>()((set, get) => {
       commit(next.nodes, next.edges);
     },
 
-    setIssues: (issues) => set({ issues, issueIndex: indexIssues(issues, get().edges) }),
+    setIssues: (issues) => useIssueStore.setState({ issues, index: indexIssues(issues, get().edges) }),
 
     definition: () => toDefinition(get().nodes, get().edges),
   };
@@ -402,9 +407,8 @@ export function resetBuilderStore(): void {
     pasteCount: 0,
     changeSeq: 0,
     selectedNodeId: null,
-    issues: [],
-    issueIndex: EMPTY_INDEX,
     dragging: false,
     lastEdit: null,
   });
+  useIssueStore.setState({ issues: [], index: EMPTY_INDEX });
 }

@@ -7,6 +7,7 @@ import { Skeleton } from "@/components/ui/skeleton";
 import { cn } from "@/lib/utils";
 
 import type { DefinitionDiff, DiffSection } from "../queries";
+import { useBuilderStore } from "../store";
 
 function short(value: unknown): string {
   if (value === undefined) return "—";
@@ -22,7 +23,7 @@ function countOf(section: DiffSection) {
   };
 }
 
-/** "2 nodes added, 1 changed · 1 edge removed" */
+/** "2 nodes added, 1 node changed, 1 edge removed" */
 export function diffSummary(diff: DefinitionDiff): string {
   if (!diff.has_changes) return "No changes";
   const parts: string[] = [];
@@ -31,17 +32,16 @@ export function diffSummary(diff: DefinitionDiff): string {
     ["edge", diff.edges],
   ] as const) {
     const counts = countOf(section);
-    const bits = (["added", "removed", "changed"] as const)
-      .filter((kind) => counts[kind] > 0)
-      .map((kind) => `${counts[kind]} ${kind}`);
-    const total = counts.added + counts.removed + counts.changed;
-    if (bits.length) parts.push(`${total === 1 ? `1 ${name}` : `${name}s`}: ${bits.join(", ")}`);
+    for (const kind of ["added", "removed", "changed"] as const) {
+      if (counts[kind] > 0) parts.push(`${counts[kind]} ${name}${counts[kind] === 1 ? "" : "s"} ${kind}`);
+    }
   }
-  return parts.join(" · ");
+  return parts.join(", ");
 }
 
 function nodeName(item: Record<string, unknown> | undefined, id: string): string {
-  const label = item?.label;
+  // A changed node's entry carries only its changes: its label comes from the canvas, if it is there.
+  const label = item?.label ?? useBuilderStore.getState().nodes.find((node) => node.id === id)?.data.label;
   return typeof label === "string" && label ? `${label} (${id})` : id;
 }
 
@@ -66,9 +66,9 @@ function ChangeRows({ changes }: { changes: Record<string, unknown> }) {
   return (
     <dl className="mt-1 grid gap-1 pl-5 text-xs">
       {rows.map(([field, old, next]) => (
-        <div key={field} className="grid gap-0.5">
+        <div key={field} className="grid grid-cols-1 gap-0.5">
           <dt className="font-mono text-muted-foreground">{field}</dt>
-          <dd className="grid gap-0.5 font-mono">
+          <dd className="grid grid-cols-1 gap-0.5 font-mono">
             <span className="rounded bg-destructive/10 px-1 break-all text-destructive line-through decoration-destructive/40">
               {short(old)}
             </span>
@@ -103,9 +103,9 @@ function Section({
   const Icon = { added: Plus, removed: Minus, changed: Pencil };
   const tone = { added: "text-success", removed: "text-destructive", changed: "text-amber-600 dark:text-warning" };
   return (
-    <div className="grid gap-1.5">
+    <div className="grid grid-cols-1 gap-1.5">
       <p className="text-xs font-semibold tracking-wide text-muted-foreground uppercase">{title}</p>
-      <ul className="grid gap-1.5">
+      <ul className="grid grid-cols-1 gap-1.5">
         {entries.map((entry) => {
           const EntryIcon = Icon[entry.kind];
           return (
@@ -127,7 +127,7 @@ function Section({
 export function DiffView({ diff, loading }: { diff: DefinitionDiff | undefined; loading?: boolean }) {
   if (loading || !diff) {
     return (
-      <div className="grid gap-2" role="status" aria-label="Loading changes">
+      <div className="grid grid-cols-1 gap-2" role="status" aria-label="Loading changes">
         <Skeleton className="h-5 w-40" />
         <Skeleton className="h-12 w-full" />
         <Skeleton className="h-12 w-full" />
@@ -135,7 +135,7 @@ export function DiffView({ diff, loading }: { diff: DefinitionDiff | undefined; 
     );
   }
   return (
-    <div className="grid gap-3" data-testid="diff">
+    <div className="grid grid-cols-1 gap-3" data-testid="diff">
       <p className="text-sm text-muted-foreground">{diffSummary(diff)}</p>
       <Section title="Nodes" section={diff.nodes} name={nodeName} />
       <Section title="Edges" section={diff.edges} name={edgeName} />

@@ -7,7 +7,7 @@ import { useShallow } from "zustand/react/shallow";
 
 import { Button } from "@/components/ui/button";
 
-import { useBuilderStore } from "../store";
+import { useBuilderStore, useIssueStore } from "../store";
 import type { Issue } from "../types";
 
 /** Where an issue points: its node, or its edge's source node. */
@@ -18,7 +18,7 @@ function issueNodeId(issue: Issue, edgeSources: ReadonlyMap<string, string>): st
 }
 
 export function IssuesPanel({ onValidate, validating }: { onValidate: () => void; validating: boolean }) {
-  const issues = useBuilderStore((state) => state.issues);
+  const issues = useIssueStore((state) => state.issues);
   const edges = useBuilderStore((state) => state.edges);
   // Labels by node id, compared shallowly: dragging a node does not re-render this panel.
   const labels = useBuilderStore(
@@ -34,7 +34,7 @@ export function IssuesPanel({ onValidate, validating }: { onValidate: () => void
   }
 
   return (
-    <div className="grid gap-3 p-4">
+    <div className="grid grid-cols-1 gap-3 p-4">
       <div className="flex items-center justify-between gap-2">
         <p className="text-sm text-muted-foreground">
           {issues.length === 0
@@ -53,7 +53,7 @@ export function IssuesPanel({ onValidate, validating }: { onValidate: () => void
           <p className="max-w-60 text-xs text-muted-foreground">Problems show up here and on the nodes as you edit.</p>
         </div>
       ) : (
-        <ul className="grid gap-1.5" aria-label="Problems">
+        <ul className="grid grid-cols-1 gap-1.5" aria-label="Problems">
           {issues.map((issue, index) => {
             const nodeId = issueNodeId(issue, edgeSources);
             const where = nodeId ? (labels[nodeId] ?? nodeId) : (issue.edge_id ?? "Agent");

@@ -14,7 +14,7 @@ import { splitKind } from "../graph";
 import { NodeIcon } from "../icons";
 import { useRunStore } from "../run-store";
 import { SchemaForm, type TemplateField } from "../schema-form/schema-form";
-import { useBuilderStore } from "../store";
+import { useBuilderStore, useIssueStore } from "../store";
 import type { FlowEdge, HandleInfo, Issue } from "../types";
 import { NodeRunOutput } from "./node-run";
 import { VariablePicker } from "./variable-picker";
@@ -49,7 +49,7 @@ export function NodeInspector({
   if (!selectedId) {
     if (selectedCount > 1) {
       return (
-        <div className="grid gap-3 p-4">
+        <div className="grid grid-cols-1 gap-3 p-4">
           <p className="text-sm font-medium">{selectedCount} nodes selected</p>
           <p className="text-sm text-muted-foreground">Select a single node to edit its settings.</p>
           {!readOnly && (
@@ -81,7 +81,7 @@ export function NodeInspector({
 function SelectedNode({ nodeId, suggestions }: { nodeId: string; suggestions: Record<string, readonly string[]> }) {
   const data = useBuilderStore((state) => state.nodes.find((node) => node.id === nodeId)?.data);
   const info = useBuilderStore((state) => (data ? state.catalog.get(data.kind) : undefined));
-  const issues = useBuilderStore((state) => state.issueIndex.byNode[nodeId] ?? EMPTY_ISSUES);
+  const issues = useIssueStore((state) => state.index.byNode[nodeId] ?? EMPTY_ISSUES);
   const readOnly = useBuilderStore((state) => state.readOnly);
   const updateConfig = useBuilderStore((state) => state.updateConfig);
   const updateLabel = useBuilderStore((state) => state.updateLabel);
@@ -116,7 +116,7 @@ function SelectedNode({ nodeId, suggestions }: { nodeId: string; suggestions: Re
   const labelId = `node-label-${nodeId}`;
 
   return (
-    <div className="grid gap-5 p-4" data-testid="node-inspector">
+    <div className="grid grid-cols-1 gap-5 p-4" data-testid="node-inspector">
       <div className="flex items-start gap-3">
         <NodeIcon icon={info?.icon} family={family} className="size-9" />
         <div className="min-w-0 flex-1">
@@ -125,7 +125,7 @@ function SelectedNode({ nodeId, suggestions }: { nodeId: string; suggestions: Re
         </div>
       </div>
 
-      <div className="grid gap-1.5">
+      <div className="grid grid-cols-1 gap-1.5">
         <Label htmlFor={labelId}>Label</Label>
         <Input
           id={labelId}
@@ -146,7 +146,7 @@ function SelectedNode({ nodeId, suggestions }: { nodeId: string; suggestions: Re
 
       {issues.length > 0 && (
         <div
-          className="grid gap-1.5 rounded-lg border border-destructive/40 bg-destructive/5 p-3"
+          className="grid grid-cols-1 gap-1.5 rounded-lg border border-destructive/40 bg-destructive/5 p-3"
           role="group"
           aria-label="Problems"
         >
@@ -154,7 +154,7 @@ function SelectedNode({ nodeId, suggestions }: { nodeId: string; suggestions: Re
             <AlertCircle className="size-4" aria-hidden />
             {issues.length} problem{issues.length === 1 ? "" : "s"}
           </p>
-          <ul className="grid gap-1 text-xs">
+          <ul className="grid grid-cols-1 gap-1 text-xs">
             {issues.map((issue, index) => (
               <li key={index} className="text-destructive">
                 {issue.path && issue.path !== "config" ? (
@@ -168,7 +168,7 @@ function SelectedNode({ nodeId, suggestions }: { nodeId: string; suggestions: Re
       )}
 
       {info ? (
-        <section aria-label="Settings" className="grid gap-3">
+        <section aria-label="Settings" className="grid grid-cols-1 gap-3">
           <h3 className="text-xs font-semibold tracking-wide text-muted-foreground uppercase">Settings</h3>
           <SchemaForm
             schema={info.config_schema}
@@ -188,7 +188,7 @@ function SelectedNode({ nodeId, suggestions }: { nodeId: string; suggestions: Re
       <Connections nodeId={nodeId} />
 
       {hasRun && (
-        <section aria-label="Test run output" className="grid gap-3">
+        <section aria-label="Test run output" className="grid grid-cols-1 gap-3">
           <h3 className="text-xs font-semibold tracking-wide text-muted-foreground uppercase">Last test run</h3>
           <NodeRunOutput nodeId={nodeId} />
         </section>
@@ -218,7 +218,7 @@ function Connections({ nodeId }: { nodeId: string }) {
   const incoming = edges.filter((edge) => edge.target === nodeId);
   if (!data) return null;
   return (
-    <section aria-label="Connections" className="grid gap-3">
+    <section aria-label="Connections" className="grid grid-cols-1 gap-3">
       <h3 className="text-xs font-semibold tracking-wide text-muted-foreground uppercase">Connections</h3>
       {info && info.inputs.length > 0 && (
         <p className="text-xs text-muted-foreground">
@@ -276,7 +276,7 @@ function OutputConnections({
   }
 
   return (
-    <div className="grid gap-1.5 rounded-lg border p-2.5">
+    <div className="grid grid-cols-1 gap-1.5 rounded-lg border p-2.5">
       <div className="flex items-center justify-between gap-2">
         <span className="text-sm font-medium">{handle.label}</span>
         {!readOnly && !adding && (

@@ -1,13 +1,12 @@
 "use client";
 
 import * as React from "react";
-import { toast } from "sonner";
 
 import { JsonView } from "@/components/ui/json-view";
 import { StatusBadge } from "@/components/ui/status-badge";
-import { ApprovalForm } from "@/features/executions/components/approval-form";
 
 import { useRunStore } from "../run-store";
+import { ApproveInline } from "./approve-inline";
 
 function errorText(error: unknown): string | null {
   if (error === undefined || error === null) return null;
@@ -40,7 +39,7 @@ export function NodeRunOutput({ nodeId }: { nodeId: string }) {
   }
   const error = errorText(run.error);
   return (
-    <div className="grid gap-3" data-testid={`node-run-${nodeId}`}>
+    <div className="grid grid-cols-1 gap-3" data-testid={`run-output-${nodeId}`}>
       <div className="flex items-center gap-2">
         <StatusBadge status={run.status} />
         {run.attempt !== undefined && run.attempt > 1 && (
@@ -48,7 +47,7 @@ export function NodeRunOutput({ nodeId }: { nodeId: string }) {
         )}
       </div>
       {run.tokens && (
-        <div className="grid gap-1">
+        <div className="grid grid-cols-1 gap-1">
           <p className="text-xs font-medium text-muted-foreground">
             {run.status === "running" ? "Streaming answer" : "Streamed answer"}
           </p>
@@ -74,20 +73,15 @@ export function NodeRunOutput({ nodeId }: { nodeId: string }) {
         </p>
       )}
       {run.output !== undefined && (
-        <div className="grid gap-1">
+        <div className="grid grid-cols-1 gap-1">
           <p className="text-xs font-medium text-muted-foreground">Output</p>
           <JsonView value={run.output} className="max-h-72 overflow-y-auto" />
         </div>
       )}
       {run.status === "waiting_approval" && executionStatus === "waiting_approval" && (
-        <div className="grid gap-2 rounded-lg border border-warning/50 bg-warning/10 p-3">
+        <div className="grid grid-cols-1 gap-2 rounded-lg border border-warning/50 bg-warning/10 p-3">
           <p className="text-sm font-medium">Waiting for a decision</p>
-          <ApprovalForm
-            executionId={executionId}
-            compact
-            onConflict={(message) => toast.info(message)}
-            onDecided={(decision) => toast.success(decision === "approve" ? "Approved" : "Rejected")}
-          />
+          <ApproveInline executionId={executionId} />
         </div>
       )}
     </div>

@@ -19,7 +19,7 @@ import { ApiError, errorMessage } from "@/lib/api/errors";
 
 import { saveNow, useSaveStore } from "../autosave";
 import { issuesOf, useDiff, usePublish } from "../queries";
-import { useBuilderStore } from "../store";
+import { useBuilderStore, useIssueStore } from "../store";
 import { DiffView } from "./diff-view";
 
 export function PublishDialog({
@@ -63,7 +63,7 @@ function PublishForm({
   const [error, setError] = React.useState<string | null>(null);
   const [busy, setBusy] = React.useState(false);
   const [saved, setSaved] = React.useState(false);
-  const issueCount = useBuilderStore((state) => state.issues.length);
+  const issueCount = useIssueStore((state) => state.issues.length);
   const setIssues = useBuilderStore((state) => state.setIssues);
   const publish = usePublish(agentId);
   const diff = useDiff(agentId, saved && latestVersion ? String(latestVersion) : null, "draft");
@@ -110,7 +110,7 @@ function PublishForm({
   const blocked = issueCount > 0;
   return (
     <form
-      className="grid gap-4"
+      className="grid grid-cols-1 gap-4"
       onSubmit={(event) => {
         event.preventDefault();
         void submit();

@@ -12,7 +12,7 @@ export function ShortcutsDialog({ open, onOpenChange }: { open: boolean; onOpenC
           <DialogTitle>Keyboard shortcuts</DialogTitle>
           <DialogDescription>They work on the canvas, not while you type in a field.</DialogDescription>
         </DialogHeader>
-        <dl className="grid gap-2">
+        <dl className="grid grid-cols-1 gap-2">
           {SHORTCUTS.map((shortcut) => (
             <div key={shortcut.description} className="flex items-center justify-between gap-4 text-sm">
               <dt className="text-muted-foreground">{shortcut.description}</dt>

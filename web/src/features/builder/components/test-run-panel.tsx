@@ -54,6 +54,7 @@ export function TestRunPanel({ agentId }: { agentId: string }) {
   const startTest = useStartTestRun(agentId);
   const [formError, setFormError] = React.useState<string | null>(null);
   const [starting, setStarting] = React.useState(false);
+  const [showInput, setShowInput] = React.useState(false);
 
   const trigger = Object.entries(nodeData).find(([, data]) => data.kind.startsWith("trigger."));
   const inputSchema = trigger?.[1].config.input_schema;
@@ -81,6 +82,7 @@ export function TestRunPanel({ agentId }: { agentId: string }) {
       }
       const started = await startTest.mutateAsync({ input: triggerParsed.value, pinned_outputs: pinned.value });
       start(started.execution_id);
+      setShowInput(false);
     } catch (error) {
       const issues = issuesOf(error);
       if (issues && issues.length > 0) {
@@ -96,10 +98,30 @@ export function TestRunPanel({ agentId }: { agentId: string }) {
     .filter(([, data]) => !data.kind.startsWith("trigger."))
     .map(([id, data]) => ({ id, label: data.label || catalog.get(data.kind)?.display_name || id }));
 
+  const inputOpen = showInput || !executionId;
   return (
-    <div className="grid gap-5 p-4">
-      <section aria-label="Test input" className="grid gap-4">
-        <div className="grid gap-1.5">
+    <div className="grid grid-cols-1 gap-5 p-4">
+      {executionId && (
+        <div className="flex items-center justify-between gap-2 rounded-lg border bg-muted/30 px-3 py-2">
+          <p className="min-w-0 truncate text-xs text-muted-foreground">
+            Input: {triggerParsed.ok ? `${Object.keys(triggerParsed.value).length} fields` : "invalid JSON"} ·{" "}
+            {pins.length} pinned
+          </p>
+          <Button
+            type="button"
+            variant="ghost"
+            size="sm"
+            className="h-6 px-2 text-xs"
+            aria-expanded={inputOpen}
+            aria-controls="test-input"
+            onClick={() => setShowInput(!inputOpen)}
+          >
+            {inputOpen ? "Hide input" : "Edit input"}
+          </Button>
+        </div>
+      )}
+      <section aria-label="Test input" id="test-input" className="grid grid-cols-1 gap-4" hidden={!inputOpen}>
+        <div className="grid grid-cols-1 gap-1.5">
           <div className="flex items-center justify-between gap-2">
             <Label htmlFor="test-trigger-data">Trigger data</Label>
             {inputSchema !== undefined && inputSchema !== null && (
@@ -140,7 +162,7 @@ export function TestRunPanel({ agentId }: { agentId: string }) {
           </p>
         </div>
 
-        <div className="grid gap-2">
+        <div className="grid grid-cols-1 gap-2">
           <div className="flex items-center justify-between gap-2">
             <p className="text-sm font-medium">Pinned outputs</p>
             <Button
@@ -178,7 +200,9 @@ export function TestRunPanel({ agentId }: { agentId: string }) {
             ))
           )}
         </div>
+      </section>
 
+      <div className="grid grid-cols-1 gap-3">
         {formError && (
           <p
             role="alert"
@@ -196,9 +220,20 @@ export function TestRunPanel({ agentId }: { agentId: string }) {
           {!starting && <Play aria-hidden />}
           {executionId ? "Run test again" : "Run test"}
         </Button>
-      </section>
+      </div>
 
-      {executionId && <LiveRun executionId={executionId} />}
+      {executionId && (
+        <LiveRun
+          executionId={executionId}
+          onPin={(nodeId) => {
+            if (!pins.some((pin) => pin.nodeId === nodeId)) {
+              setPins([...pins, { key: (pinKey += 1), nodeId, outputText: "{}", handle: "" }]);
+            }
+            setShowInput(true);
+            requestAnimationFrame(() => document.getElementById("test-input")?.scrollIntoView({ block: "start" }));
+          }}
+        />
+      )}
     </div>
   );
 }
@@ -229,7 +264,7 @@ function PinEditor({
   }
   return (
     <div
-      className="grid gap-2 rounded-lg border bg-muted/20 p-3"
+      className="grid grid-cols-1 gap-2 rounded-lg border bg-muted/20 p-3"
       role="group"
       aria-label={`Pinned output ${index + 1}`}
     >
@@ -243,7 +278,7 @@ function PinEditor({
         </Button>
       </div>
       <div className="grid grid-cols-[minmax(0,3fr)_minmax(0,2fr)] gap-2">
-        <div className="grid gap-1">
+        <div className="grid grid-cols-1 gap-1">
           <Label htmlFor={`${prefix}-node`} className="text-xs">
             Node
           </Label>
@@ -261,7 +296,7 @@ function PinEditor({
             ))}
           </NativeSelect>
         </div>
-        <div className="grid gap-1">
+        <div className="grid grid-cols-1 gap-1">
           <Label htmlFor={`${prefix}-handle`} className="text-xs">
             Handle
           </Label>
@@ -280,7 +315,7 @@ function PinEditor({
           </NativeSelect>
         </div>
       </div>
-      <div className="grid gap-1">
+      <div className="grid grid-cols-1 gap-1">
         <Label htmlFor={`${prefix}-output`} className="text-xs">
           Output
         </Label>
@@ -304,7 +339,7 @@ function PinEditor({
   );
 }
 
-function LiveRun({ executionId }: { executionId: string }) {
+function LiveRun({ executionId, onPin }: { executionId: string; onPin: (nodeId: string) => void }) {
   const execution = useRunStore((state) => state.view.execution);
   const streamState = useRunStore((state) => state.streamState);
   const events = useRunStore((state) => state.view.events);
@@ -329,6 +364,13 @@ function LiveRun({ executionId }: { executionId: string }) {
   }, [events, runNodes]);
 
   const status = execution?.status ?? "pending";
+  // When the run failed because a step did, the step's own error (shown above) says it already.
+  const stepSaidIt = Object.values(runNodes).some(
+    (run) =>
+      run.status === "failed" &&
+      execution?.error_message &&
+      JSON.stringify(run.error ?? "").includes(execution.error_message.slice(0, 60)),
+  );
   const finished = TERMINAL_STATUSES.has(status);
   const active =
     order.find((nodeId) => runNodes[nodeId]?.status === "waiting_approval") ??
@@ -349,7 +391,12 @@ function LiveRun({ executionId }: { executionId: string }) {
   }
 
   return (
-    <section aria-label="Test run" className="grid gap-3 border-t pt-4" data-testid="test-run" data-status={status}>
+    <section
+      aria-label="Test run"
+      className="grid grid-cols-1 gap-3 border-t pt-4"
+      data-testid="test-run"
+      data-status={status}
+    >
       <div className="flex flex-wrap items-center justify-between gap-2">
         <div className="flex items-center gap-2">
           <StatusBadge status={status} />
@@ -381,7 +428,7 @@ function LiveRun({ executionId }: { executionId: string }) {
       {order.length === 0 ? (
         <p className="text-sm text-muted-foreground">Waiting for the first step…</p>
       ) : (
-        <ol className="grid gap-1" aria-label="Steps">
+        <ol className="grid grid-cols-1 gap-1" aria-label="Steps">
           {order.map((nodeId) => {
             const run = runNodes[nodeId];
             return (
@@ -413,14 +460,26 @@ function LiveRun({ executionId }: { executionId: string }) {
       )}
 
       {focused && (
-        <div className="grid gap-2 rounded-lg border p-3" aria-label="Step output" role="region">
+        <div className="grid grid-cols-1 gap-2 rounded-lg border p-3" aria-label="Step output" role="region">
           <p className="text-xs font-semibold text-muted-foreground">{labels[focused] ?? focused}</p>
           <NodeRunOutput nodeId={focused} />
+          {runNodes[focused]?.status === "failed" && (
+            <Button
+              type="button"
+              variant="outline"
+              size="sm"
+              className="justify-self-start"
+              onClick={() => onPin(focused)}
+            >
+              <PinIcon aria-hidden />
+              Pin an output for this step
+            </Button>
+          )}
         </div>
       )}
 
-      {finished && execution && (
-        <div className="grid gap-1.5">
+      {finished && execution && !(status === "failed" && stepSaidIt) && (
+        <div className="grid grid-cols-1 gap-1.5">
           <p className="text-xs font-semibold text-muted-foreground">
             {status === "completed" ? "Run output" : status === "failed" ? "Why it failed" : "Cancelled"}
           </p>

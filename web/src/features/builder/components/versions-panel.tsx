@@ -62,10 +62,10 @@ export function VersionsPanel({ agentId, canWrite }: { agentId: string; canWrite
   ];
 
   return (
-    <div className="grid gap-5 p-4">
-      <section aria-label="Compare" className="grid gap-3">
+    <div className="grid grid-cols-1 gap-5 p-4">
+      <section aria-label="Compare" className="grid grid-cols-1 gap-3">
         <div className="grid grid-cols-[1fr_auto_1fr] items-end gap-2">
-          <div className="grid gap-1">
+          <div className="grid grid-cols-1 gap-1">
             <Label htmlFor="diff-from" className="text-xs">
               Compare
             </Label>
@@ -83,7 +83,7 @@ export function VersionsPanel({ agentId, canWrite }: { agentId: string; canWrite
             </NativeSelect>
           </div>
           <span className="pb-2 text-xs text-muted-foreground">with</span>
-          <div className="grid gap-1">
+          <div className="grid grid-cols-1 gap-1">
             <Label htmlFor="diff-to" className="text-xs">
               With
             </Label>
@@ -110,15 +110,18 @@ export function VersionsPanel({ agentId, canWrite }: { agentId: string; canWrite
         )}
       </section>
 
-      <section aria-label="Versions" className="grid gap-2">
+      <section aria-label="Versions" className="grid grid-cols-1 gap-2">
         <h3 className="text-xs font-semibold tracking-wide text-muted-foreground uppercase">Versions</h3>
-        <ol className="grid gap-2">
+        <ol className="grid grid-cols-1 gap-2">
           {items.map((item) => {
             const selected = current?.to === String(item.version) || current?.from === String(item.version);
             return (
               <li
                 key={item.id}
-                className={cn("grid gap-1.5 rounded-lg border p-3", selected && "border-primary/50 bg-primary/5")}
+                className={cn(
+                  "grid grid-cols-1 gap-1.5 rounded-lg border p-3",
+                  selected && "border-primary/50 bg-primary/5",
+                )}
                 data-testid={`version-${item.version}`}
               >
                 <div className="flex items-baseline justify-between gap-2">

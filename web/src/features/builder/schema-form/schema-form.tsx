@@ -101,7 +101,7 @@ export function SchemaForm({
   const root = resolve(schema, schema);
   return (
     <Context.Provider value={context}>
-      <fieldset disabled={readOnly} className="m-0 grid min-w-0 gap-4 border-0 p-0">
+      <fieldset disabled={readOnly} className="m-0 grid min-w-0 grid-cols-1 gap-4 border-0 p-0">
         {Object.keys(root.properties ?? {}).length === 0 ? (
           <p className="text-sm text-muted-foreground">This node has no settings.</p>
         ) : (
@@ -211,7 +211,7 @@ function FieldShell({
   children: React.ReactNode;
 }) {
   return (
-    <div className="grid min-w-0 gap-1.5" data-field={id}>
+    <div className="grid min-w-0 grid-cols-1 gap-1.5" data-field={id}>
       <div className="flex min-h-5 items-center justify-between gap-2">
         <span className="flex items-baseline">
           <Label htmlFor={id}>{label}</Label>
@@ -427,7 +427,7 @@ function BooleanField({ name, required, path, value, onChange, spec, label }: Sp
   const hint = spec.schema.description;
   const checked = typeof value === "boolean" ? value : spec.schema.default === true;
   return (
-    <div className="grid gap-1.5">
+    <div className="grid grid-cols-1 gap-1.5">
       <div className="flex items-center justify-between gap-3">
         <span className="flex items-baseline">
           <Label htmlFor={id}>{label ?? titleOf(spec.schema, name)}</Label>
@@ -478,7 +478,11 @@ function Group({
 }) {
   return (
     <fieldset
-      className={cn("m-0 grid min-w-0 gap-3 rounded-lg border p-3", error && "border-destructive", className)}
+      className={cn(
+        "m-0 grid min-w-0 grid-cols-1 gap-3 rounded-lg border p-3",
+        error && "border-destructive",
+        className,
+      )}
       aria-describedby={describedBy(id, hint, error)}
       data-field={id}
     >
@@ -559,7 +563,7 @@ function ItemListField({ name, required, path, value, onChange, spec, label }: S
         return (
           <div
             key={index}
-            className="grid gap-2 rounded-md border bg-card p-3"
+            className="grid grid-cols-1 gap-2 rounded-md border bg-card p-3"
             data-field={fieldDomId(idPrefix, itemPath)}
           >
             <div className="flex items-center justify-between gap-2">
@@ -673,7 +677,7 @@ function VariantBody({
   const id = fieldDomId(idPrefix, `${path}.__variant`);
   return (
     <>
-      <div className="grid gap-1.5">
+      <div className="grid grid-cols-1 gap-1.5">
         <Label htmlFor={id}>Kind</Label>
         <NativeSelect
           id={id}
@@ -724,7 +728,7 @@ function StringListField({ name, required, path, value, onChange, spec, label }:
   const rows = items.length === 0 ? [""] : items;
   return (
     <FieldShell id={id} label={title} required={required} hint={hint} error={error}>
-      <div className="grid gap-1.5">
+      <div className="grid grid-cols-1 gap-1.5">
         {rows.map((item, index) => (
           <div key={index} className="flex items-center gap-1.5">
             <Input
@@ -818,7 +822,7 @@ function KeyValueField({ name, required, path, value, onChange, spec, label }: S
       hint={spec.schema.description ?? "Values: text, or JSON (numbers, true/false, lists)."}
       error={error}
     >
-      <div className="grid gap-1.5" id={id}>
+      <div className="grid grid-cols-1 gap-1.5" id={id}>
         {rows.map((row, index) => {
           const valueId = `${id}-value-${index}`;
           return (
