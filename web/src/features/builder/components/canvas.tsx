@@ -173,16 +173,18 @@ export function BuilderCanvas({ onReady }: { onReady?: () => void }) {
         >
           <Background variant={BackgroundVariant.Dots} gap={20} size={1} />
           <Controls showInteractive={false} position="bottom-left" />
-          {!dragging && <MiniMap
-            pannable
-            zoomable
-            position="bottom-right"
-            nodeColor={minimapColor}
-            nodeStrokeWidth={0}
-            className="!rounded-lg !border !bg-card"
-            style={MINIMAP_STYLE}
-            ariaLabel="Mini map"
-          />}
+          {!dragging && (
+            <MiniMap
+              pannable
+              zoomable
+              position="bottom-right"
+              nodeColor={minimapColor}
+              nodeStrokeWidth={0}
+              className="!rounded-lg !border !bg-card"
+              style={MINIMAP_STYLE}
+              ariaLabel="Mini map"
+            />
+          )}
         </ReactFlow>
       </CanvasContext.Provider>
       {nodes.length === 0 && (
