@@ -24,6 +24,7 @@ import { IssuesPanel } from "./components/issues-panel";
 import { Palette } from "./components/palette";
 import { BuilderToolbar } from "./components/toolbar";
 import { type Agent, useAgent, useDraft, useModelIds, useNodeTypes, useToolNames, validateDefinition } from "./queries";
+import { freeSpot } from "./graph";
 import { useRunStore } from "./run-store";
 import { useShortcuts } from "./shortcuts";
 import { resetBuilderStore, useBuilderStore, useIssueStore } from "./store";
@@ -169,7 +170,6 @@ function RunWatcher() {
   return null;
 }
 
-let staggerCount = 0;
 let loadedAgentId: string | null = null;
 
 function loadInto(
@@ -276,17 +276,22 @@ function LoadedBuilder({
     loaded,
   );
 
-  /** Click-to-add: the node lands in the middle of what the canvas shows, a little apart from the last one. */
+  /** Click-to-add: the node lands in the middle of what the canvas shows, or the nearest free spot. */
   const addAtCenter = React.useCallback(
     (kind: string) => {
       const box = canvasRef.current?.getBoundingClientRect();
       const center = box
         ? flow.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 })
         : { x: 0, y: 0 };
-      const offset = (staggerCount++ % 6) * 24;
-      useBuilderStore
-        .getState()
-        .addNode(kind, { x: Math.round(center.x - 120 + offset), y: Math.round(center.y - 28 + offset) });
+      const { nodes } = useBuilderStore.getState();
+      const taken = nodes.map((node) => ({
+        x: node.position.x,
+        y: node.position.y,
+        width: node.measured?.width ?? 240,
+        height: node.measured?.height ?? 80,
+      }));
+      const spot = freeSpot({ x: Math.round(center.x - 120), y: Math.round(center.y - 40) }, taken);
+      useBuilderStore.getState().addNode(kind, spot);
     },
     [flow],
   );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { parseCatalog } from "./catalog";
-import { enclosingLoops, fromDefinition, newEdgeId, newNodeId, toDefinition, upstreamNodes } from "./graph";
+import { enclosingLoops, freeSpot, fromDefinition, newEdgeId, newNodeId, toDefinition, upstreamNodes } from "./graph";
 import { NODE_TYPES_FIXTURE } from "./test-fixtures";
 import type { Definition, DefinitionNode } from "./types";
 import { insertReference, sampleFields, variablesFor } from "./variables";
@@ -155,5 +155,25 @@ describe("variable picker", () => {
     });
     expect(insertReference("Hello XX", "a.output", 6, 8)).toEqual({ text: "Hello {{a.output}}", cursor: 18 });
     expect(insertReference("end", "x", null, null)).toEqual({ text: "end{{x}}", cursor: 8 });
+  });
+});
+
+describe("freeSpot", () => {
+  it("keeps the point when it is free, and otherwise finds the nearest spot clear of every node", () => {
+    expect(freeSpot({ x: 0, y: 0 }, [])).toEqual({ x: 0, y: 0 });
+    const taken = [
+      { x: 0, y: 0, width: 240, height: 80 },
+      { x: 0, y: 110, width: 240, height: 80 },
+    ];
+    const spot = freeSpot({ x: 10, y: 10 }, taken);
+    expect(spot).not.toEqual({ x: 10, y: 10 });
+    for (const rect of taken) {
+      const apart =
+        spot.x >= rect.x + rect.width ||
+        spot.x + 240 <= rect.x ||
+        spot.y >= rect.y + rect.height ||
+        spot.y + 80 <= rect.y;
+      expect(apart).toBe(true);
+    }
   });
 });

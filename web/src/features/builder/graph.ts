@@ -217,3 +217,49 @@ export function pathExists(from: string, to: string, edges: readonly EdgeLike[])
   const forward = adjacency(edges, false);
   return reachable([from], (id) => forward.get(id)).has(to);
 }
+
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+const NEW_NODE_SIZE = { width: 240, height: 80 };
+const GAP = 24;
+
+function overlaps(a: Rect, b: Rect): boolean {
+  return (
+    a.x < b.x + b.width + GAP && b.x < a.x + a.width + GAP && a.y < b.y + b.height + GAP && b.y < a.y + a.height + GAP
+  );
+}
+
+/**
+ * Where a node added by click lands: `point` if nothing is there, else the nearest free spot,
+ * looking outward ring by ring (below and to the right first), so it never hides under another node.
+ */
+export function freeSpot(point: { x: number; y: number }, taken: readonly Rect[], step = 40): { x: number; y: number } {
+  const fits = (x: number, y: number) =>
+    !taken.some((rect) => overlaps({ x, y, width: NEW_NODE_SIZE.width, height: NEW_NODE_SIZE.height }, rect));
+  if (fits(point.x, point.y)) return point;
+  for (let ring = 1; ring <= 30; ring += 1) {
+    for (let dy = 0; dy <= ring; dy += 1) {
+      for (const [sx, sy] of [
+        [1, 1],
+        [-1, 1],
+        [1, -1],
+        [-1, -1],
+      ] as const) {
+        for (const [ox, oy] of [
+          [ring, dy],
+          [dy, ring],
+        ] as const) {
+          const x = point.x + sx * ox * step;
+          const y = point.y + sy * oy * step;
+          if (fits(x, y)) return { x, y };
+        }
+      }
+    }
+  }
+  return point;
+}

@@ -170,6 +170,15 @@ describe("undo and redo", () => {
     expect(store().definition().nodes[1]?.position).toEqual({ x: 280, y: 0 });
   });
 
+  it("records arrow-key nudges as one undo step", () => {
+    store().onNodesChange([{ type: "position", id: "greet", position: { x: 290, y: 0 }, dragging: false }]);
+    store().onNodesChange([{ type: "position", id: "greet", position: { x: 300, y: 0 }, dragging: false }]);
+    expect(store().changeSeq).toBe(2);
+    expect(store().past).toHaveLength(1);
+    store().undo();
+    expect(store().definition().nodes[1]?.position).toEqual({ x: 280, y: 0 });
+  });
+
   it("does not count selection or measuring as changes", () => {
     store().onNodesChange([{ type: "select", id: "greet", selected: true }]);
     store().onNodesChange([{ type: "dimensions", id: "greet", dimensions: { width: 240, height: 60 } }]);

@@ -200,25 +200,30 @@ export const useBuilderStore = create<BuilderState>()((set, get) => {
       let structural = false;
       let dragStart = false;
       let dragEnd = false;
+      let nudged = false; // moved with the arrow keys: a position change outside any drag
       const allowed = changes.filter((change) => {
         if (change.type === "select" || change.type === "dimensions") return true;
         if (state.readOnly) return false;
         if (change.type === "remove" || change.type === "add" || change.type === "replace") structural = true;
         if (change.type === "position") {
           if (change.dragging && !state.dragging) dragStart = true;
-          if (!change.dragging) dragEnd = true;
+          if (!change.dragging) {
+            if (state.dragging) dragEnd = true;
+            else nudged = true;
+          }
         }
         return true;
       });
       if (allowed.length === 0) return;
       if (structural || dragStart) remember();
+      else if (nudged) remember("nudge");
       const nodes = applyNodeChanges(allowed, state.nodes);
       let edges = state.edges;
       if (structural) {
         const ids = new Set(nodes.map((node) => node.id));
         edges = edges.filter((edge) => ids.has(edge.source) && ids.has(edge.target));
       }
-      const changed = structural || dragEnd;
+      const changed = structural || dragEnd || nudged;
       set((current) => ({
         nodes,
         edges,

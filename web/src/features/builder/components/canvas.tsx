@@ -65,7 +65,6 @@ export function BuilderCanvas({ onReady }: { onReady?: () => void }) {
   const nodes = useBuilderStore((state) => state.nodes);
   const edges = useBuilderStore((state) => state.edges);
   const readOnly = useBuilderStore((state) => state.readOnly);
-  const dragging = useBuilderStore((state) => state.dragging);
   const catalog = useBuilderStore((state) => state.catalog);
   const canvasContext = React.useMemo(() => ({ catalog, readOnly }), [catalog, readOnly]);
   const edgeIssues = useIssueStore((state) => state.index.byEdge);
@@ -173,18 +172,16 @@ export function BuilderCanvas({ onReady }: { onReady?: () => void }) {
         >
           <Background variant={BackgroundVariant.Dots} gap={20} size={1} />
           <Controls showInteractive={false} position="bottom-left" />
-          {!dragging && (
-            <MiniMap
-              pannable
-              zoomable
-              position="bottom-right"
-              nodeColor={minimapColor}
-              nodeStrokeWidth={0}
-              className="!rounded-lg !border !bg-card"
-              style={MINIMAP_STYLE}
-              ariaLabel="Mini map"
-            />
-          )}
+          <MiniMap
+            pannable
+            zoomable
+            position="bottom-right"
+            nodeColor={minimapColor}
+            nodeStrokeWidth={0}
+            className="!rounded-lg !border !bg-card"
+            style={MINIMAP_STYLE}
+            ariaLabel="Mini map"
+          />
         </ReactFlow>
       </CanvasContext.Provider>
       {nodes.length === 0 && (

@@ -1,7 +1,7 @@
 "use client";
 
 import { useReactFlow } from "@xyflow/react";
-import { ExternalLink, Pin as PinIcon, Play, Plus, Sparkles, Square, Trash2, Wand2 } from "lucide-react";
+import { CircleStop, ExternalLink, Pin as PinIcon, Play, Plus, Sparkles, Trash2, Wand2 } from "lucide-react";
 import Link from "next/link";
 import * as React from "react";
 import { toast } from "sonner";
@@ -412,7 +412,7 @@ function LiveRun({ executionId, onPin }: { executionId: string; onPin: (nodeId: 
         <div className="flex items-center gap-1">
           {!finished && (
             <Button variant="ghost" size="sm" onClick={() => void cancel()} loading={cancelling}>
-              {!cancelling && <Square aria-hidden />}
+              {!cancelling && <CircleStop aria-hidden />}
               Cancel run
             </Button>
           )}

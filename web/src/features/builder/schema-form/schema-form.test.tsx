@@ -172,6 +172,9 @@ describe("SchemaForm", () => {
       { schema },
     );
     expect(screen.getByLabelText("Combinator").tagName).toBe("SELECT");
+    // the group is titled by its property ("Conditions"), not by the $ref'd class ("ConditionGroup")
+    expect(screen.queryByText("ConditionGroup")).toBeNull();
+    expect((screen.getByLabelText("Right") as HTMLInputElement).value).toBe("");
     fireEvent.change(screen.getByLabelText("Right"), { target: { value: "5" } });
     expect(last()).toEqual({
       conditions: { combinator: "and", conditions: [{ left: "{{a.output.n}}", operator: "equals", right: 5 }] },
@@ -180,6 +183,20 @@ describe("SchemaForm", () => {
     const group = (last().conditions as { conditions: unknown[] }).conditions[0];
     expect(group).toEqual({ combinator: "and", conditions: [{ left: "", operator: "equals", right: null }] });
     expect(screen.getAllByLabelText("Combinator")).toHaveLength(2);
+  });
+
+  it("edits a key-value map (set variables), reading JSON-looking values as JSON", () => {
+    const schema = parseCatalog(NODE_TYPES_FIXTURE).get("transform.set_variables")?.config_schema as JsonSchema;
+    const { last } = setup({}, { schema });
+    fireEvent.change(screen.getByLabelText("Variables"), { target: { value: "total" } });
+    fireEvent.change(screen.getByLabelText("Variables value 1"), { target: { value: "42" } });
+    expect(last()).toEqual({ variables: { total: 42 } });
+    fireEvent.click(screen.getByRole("button", { name: "Add variable" }));
+    fireEvent.change(screen.getByLabelText("Variables name 2"), { target: { value: "who" } });
+    fireEvent.change(screen.getByLabelText("Variables value 2"), { target: { value: "{{trigger.data.name}}" } });
+    expect(last()).toEqual({ variables: { total: 42, who: "{{trigger.data.name}}" } });
+    fireEvent.click(screen.getByRole("button", { name: "Remove Variables 1" }));
+    expect(last()).toEqual({ variables: { who: "{{trigger.data.name}}" } });
   });
 
   it("disables every control when read-only", () => {

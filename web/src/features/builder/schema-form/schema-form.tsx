@@ -157,9 +157,12 @@ interface FieldProps {
   label?: string;
 }
 
-function SchemaField(props: FieldProps) {
+function SchemaField(fieldProps: FieldProps) {
   const { root } = useForm();
-  const spec = fieldSpec(props.schema, root);
+  const spec = fieldSpec(fieldProps.schema, root);
+  // The title written on the property itself, else its name: a `$ref` target's title is its class
+  // name ("ConditionGroup"), not what the field is called.
+  const props = { ...fieldProps, label: fieldProps.label ?? fieldProps.schema.title ?? humanize(fieldProps.name) };
   switch (spec.kind) {
     case "const":
       return null;
@@ -802,11 +805,15 @@ function KeyValueField({ name, required, path, value, onChange, spec, label }: S
   const error = errors[path];
   // Rows live locally (a half-typed key must not vanish); they follow the value when it changes
   // from outside (undo, reload).
-  const [rows, setRows] = React.useState<Row[]>(() => rowsOf(value));
+  const initialRows = (input: unknown) => {
+    const found = rowsOf(input);
+    return found.length === 0 && required ? [{ key: "", text: "" }] : found;
+  };
+  const [rows, setRows] = React.useState<Row[]>(() => initialRows(value));
   const [emitted, setEmitted] = React.useState<unknown>(value);
   if (value !== emitted) {
     setEmitted(value);
-    setRows(rowsOf(value));
+    setRows(initialRows(value));
   }
   const update = (next: Row[]) => {
     setRows(next);

@@ -277,7 +277,7 @@ export function parseLoose(text: string): unknown {
 }
 
 export function formatLoose(value: unknown): string {
-  if (value === undefined) return "";
+  if (value === undefined || value === null) return "";
   if (typeof value === "string") return value;
   return JSON.stringify(value);
 }
