@@ -63,7 +63,6 @@ import re
 import secrets
 import shlex
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -73,11 +72,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import httpx
 import psutil
+from api_bench import Server, _raise_interrupt, free_port, wait_for_quiet
 
 REPO = Path(__file__).resolve().parent.parent
 WEB = REPO / "web"
@@ -190,52 +189,6 @@ def generate_graph(n_nodes: int, n_edges: int, seed: int = 7, per_column: int = 
 
 
 # --- servers -------------------------------------------------------------------------------------
-
-
-class Server:
-    """A process in its own session, so it and anything it spawns can be stopped together."""
-
-    def __init__(self, name: str, args: Sequence[str], env: dict[str, str], cwd: Path, log_path: Path) -> None:
-        self.name = name
-        self.log_path = log_path
-        self._log = log_path.open("wb")
-        self.proc = subprocess.Popen(
-            list(args), env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    def wait_ready(self, url: str, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url, timeout=2.0).status_code == 200:
-                    return
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.name} not ready after {timeout:.0f} s:\n{self.log_tail()}")
-
-    def log_tail(self, lines: int = 30) -> str:
-        self._log.flush()
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        self._log.close()
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -505,20 +458,6 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def machine_busy_percent(interval: float) -> float:
-    return float(psutil.cpu_percent(interval=interval))
-
-
-def wait_for_quiet(threshold: float, max_wait: float) -> float:
-    """Other work on this machine skews every number: wait (bounded) until it is idle enough."""
-    deadline = time.monotonic() + max_wait
-    busy = machine_busy_percent(1.0)
-    while busy > threshold and time.monotonic() < deadline:
-        print(f"    machine {busy:.0f}% busy before the round; waiting for it to settle", flush=True)
-        busy = machine_busy_percent(2.0)
-    return busy
-
-
 def chromium_version() -> str:
     done = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, check=False)
     return done.stdout.strip() or "chromium"
@@ -697,10 +636,6 @@ def write_results(
     ]
     path.write_text("\n".join(lines))
     print(f"wrote {path}")
-
-
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
