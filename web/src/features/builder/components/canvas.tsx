@@ -75,6 +75,9 @@ export function BuilderCanvas({ onReady }: { onReady?: () => void }) {
   const theme = useTheme((state) => state.resolved);
   const { screenToFlowPosition } = useReactFlow();
   const ready = useGraphReady(nodes.length, onReady);
+  // Fit the graph the page opened with. Not an empty one: React Flow would keep the fit pending and
+  // jump the view onto the first node dropped, away from where the pointer left it.
+  const [fitOnLoad] = React.useState(() => nodes.length > 0);
 
   // Edges with problems are drawn red; edges leading into a running node move.
   const renderedEdges = React.useMemo(() => {
@@ -154,7 +157,7 @@ export function BuilderCanvas({ onReady }: { onReady?: () => void }) {
           onEdgesChange={onEdgesChange}
           onConnect={onConnect}
           isValidConnection={isValidConnection}
-          fitView
+          fitView={fitOnLoad}
           fitViewOptions={FIT_VIEW_OPTIONS}
           defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}
           colorMode={theme}

@@ -1,0 +1,99 @@
+"""The canvas with a real pointer: nodes dragged from the palette land where they are dropped, an
+edge is drawn by dragging from one node's output handle to another's input, and a connection the
+graph cannot take (a cycle, a node into itself) is refused while you drag and never saved."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from playwright.sync_api import Locator, Page, expect
+
+from tests.api_fixtures import API, Account
+from tests.web.test_team import bearer, log_in
+
+
+def node_ids(canvas: Locator) -> set[str]:
+    testids = canvas.locator('[data-testid^="node-"]').evaluate_all("els => els.map(e => e.dataset.testid)")
+    return {testid.removeprefix("node-") for testid in testids}
+
+
+def drop_from_palette(page: Page, canvas: Locator, name: str, x: float, y: float) -> str:
+    """Drag a palette item onto the canvas at (x, y) of the canvas; returns the new node's id."""
+    before = node_ids(canvas)
+    page.get_by_role("region", name="Node palette").get_by_role("button", name=name).drag_to(
+        canvas, target_position={"x": x, "y": y}
+    )
+    expect(canvas.locator('[data-testid^="node-"]')).to_have_count(len(before) + 1)
+    [added] = node_ids(canvas) - before
+    return added
+
+
+def centre(locator: Locator) -> tuple[float, float]:
+    box = locator.bounding_box()
+    assert box is not None
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def handle(page: Page, node: str, which: str) -> Locator:
+    return page.get_by_test_id(f"node-{node}").get_by_label(which, exact=True)
+
+
+def drag_edge(page: Page, source: str, target: str, *, accepted: bool) -> None:
+    """Press on `source`'s output handle, move to `target`'s input handle in small steps, check how
+    the canvas marks the hovered handle mid-drag (`valid` or only `connectingto`), release."""
+    start = centre(handle(page, source, "Output"))
+    end_handle = handle(page, target, "Input")
+    end = centre(end_handle)
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(*end, steps=12)
+    expect(end_handle).to_have_class(re.compile(r"\bconnectingto\b"))
+    if accepted:
+        expect(end_handle).to_have_class(re.compile(r"\bvalid\b"))
+    else:
+        expect(end_handle).not_to_have_class(re.compile(r"\bvalid\b"))
+    page.mouse.up()
+
+
+def test_drag_nodes_from_the_palette_and_connect_their_handles(
+    page: Page, base_url: str, user: Account, console_errors: list[str]
+) -> None:
+    agent = httpx.post(f"{base_url}{API}/agents", json={"name": "Drawn by hand"}, headers=bearer(user.token))
+    assert agent.status_code == 201, agent.text
+    agent_id = agent.json()["id"]
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    log_in(page, user)
+    page.goto(f"/agents/builder/?id={agent_id}")
+    canvas = page.get_by_role("application", name="Agent graph")
+    expect(page.get_by_text("Start with a trigger")).to_be_visible()
+
+    trigger = drop_from_palette(page, canvas, "Manual trigger", 200, 150)
+    first = drop_from_palette(page, canvas, "Text template", 560, 150)
+    second = drop_from_palette(page, canvas, "Text template", 560, 400)
+    # Each lands where it was dropped: left to right, then below.
+    (tx, ty), (fx, fy), (sx, sy) = (centre(page.get_by_test_id(f"node-{n}")) for n in (trigger, first, second))
+    assert tx < fx and abs(ty - fy) < 20 and abs(fx - sx) < 20 and sy > fy + 150
+
+    # Valid connections: the handle under the pointer turns valid and the edge is drawn.
+    edges = canvas.locator(".react-flow__edge")
+    drag_edge(page, trigger, first, accepted=True)
+    expect(edges).to_have_count(1)
+    drag_edge(page, first, second, accepted=True)
+    expect(edges).to_have_count(2)
+
+    # Refused as you drag, and nothing drawn: back from the second template into the first (a
+    # cycle), and a node into itself.
+    drag_edge(page, second, first, accepted=False)
+    drag_edge(page, first, first, accepted=False)
+    expect(edges).to_have_count(2)
+
+    # Autosave: the server holds the three nodes and exactly the two valid edges, with no issues.
+    expect(page.get_by_text(re.compile("^Saved"))).to_be_visible()
+    draft = httpx.get(f"{base_url}{API}/agents/{agent_id}/draft", headers=bearer(user.token)).json()
+    assert {node["id"] for node in draft["definition"]["nodes"]} == {trigger, first, second}
+    assert {(edge["source"], edge["target"]) for edge in draft["definition"]["edges"]} == {
+        (trigger, first),
+        (first, second),
+    }
+    assert console_errors == []
