@@ -11,8 +11,9 @@ What it does:
    that exists, and reads the builder page's first-load JS from it: the `<script src>` files that
    `agents/builder/index.html` loads (not the `nomodule` polyfills, which no browser that runs the
    app fetches), each gzipped (level 6, as a web server would), summed.
-2. Starts `agentflow api` on a free port serving that export (`AGENTFLOW_WEB_DIR`), on the shared
-   dev stack (PostgreSQL, Valkey) whose environment `--env-file` holds, or uses `--base-url`.
+2. Starts an embedded PostgreSQL + Valkey (migrated) in a temporary directory, or uses the running
+   stack whose environment `--env-file` holds, and on it `agentflow api` on a free port serving
+   that export (`AGENTFLOW_WEB_DIR`); or measures the server `--base-url` names.
 3. Through the API: signs up a throwaway user and org, and creates two agents whose drafts are
    generated valid graphs (the server must report 0 issues): the measured one, 200 nodes and 250
    edges (a trigger, then templates, if/else, merges, AI chats, approvals, set-variables in 10-node
@@ -192,7 +193,7 @@ def generate_graph(n_nodes: int, n_edges: int, seed: int = 7, per_column: int = 
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """`export KEY=VALUE` lines (as /tmp/afdev/env.sh writes them)."""
+    """`export KEY=VALUE` lines (as a shell script that sets up a dev stack's environment writes them)."""
     env: dict[str, str] = {}
     for line in path.read_text().splitlines():
         match = re.match(r"\s*(?:export\s+)?([A-Z_][A-Z0-9_]*)=(.*)$", line)
@@ -203,11 +204,11 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def api_serving(web_dir: Path, env_file: Path, log_dir: Path) -> Iterator[str]:
+def api_serving(web_dir: Path, stack_env: dict[str, str], log_dir: Path) -> Iterator[str]:
     port = free_port()
     env = {
         **os.environ,
-        **read_env_file(env_file),
+        **stack_env,
         "AGENTFLOW_WEB_DIR": str(web_dir.resolve()),
         "AGENTFLOW_LOG_LEVEL": "WARNING",
         "AGENTFLOW_RATE_LIMIT_AUTH_IP": "100000/minute",
@@ -647,8 +648,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--env-file",
         type=Path,
-        default=Path("/tmp/afdev/env.sh"),  # noqa: S108 - where the shared dev stack writes it
-        help="the dev stack's environment, `export KEY=VALUE` lines (default /tmp/afdev/env.sh)",
+        help="run on a stack already up: its environment, `export KEY=VALUE` lines"
+        " (default: start an embedded PostgreSQL + Valkey in a temporary directory)",
     )
     parser.add_argument("--nodes", type=int, default=200, help="nodes of the measured graph (default 200)")
     parser.add_argument("--edges", type=int, default=250, help="edges of the measured graph (default 250)")
@@ -676,7 +677,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     log_dir = Path(tempfile.gettempdir())
     with contextlib.ExitStack() as stack:
-        base_url = args.base_url or stack.enter_context(api_serving(web_dir, args.env_file, log_dir))
+        base_url = args.base_url
+        if not base_url:
+            if args.env_file:
+                stack_env = read_env_file(args.env_file)
+            else:
+                from agentflow.embedded.stack import EmbeddedStack
+
+                data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="agentflow-web-bench-")))
+                print(f"starting embedded PostgreSQL + Valkey in {data_dir}", flush=True)
+                stack_env = stack.enter_context(EmbeddedStack(data_dir / "data")).env
+            base_url = stack.enter_context(api_serving(web_dir, stack_env, log_dir))
         api = Api(base_url.rstrip("/"))
         email = f"web-bench-{secrets.token_hex(4)}@example.com"
         signup = api.call(
