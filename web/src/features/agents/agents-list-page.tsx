@@ -2,7 +2,6 @@
 
 import { Bot, LayoutTemplate, Plus, Search, SearchX, Upload, X } from "lucide-react";
 import Link from "next/link";
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import * as React from "react";
 
 import { PageContainer } from "@/components/shell/app-shell";
@@ -14,6 +13,8 @@ import { PageHeader } from "@/components/ui/page-header";
 import { errorMessage } from "@/lib/api/errors";
 import { useCan } from "@/lib/auth/session";
 import { cn } from "@/lib/utils";
+import { useNow } from "@/lib/use-now";
+import { useUrlFilters } from "@/lib/use-url-filters";
 
 import { AgentsTable, AgentsTableSkeleton } from "./components/agents-table";
 import { CreateAgentDialog } from "./components/create-agent-dialog";
@@ -33,7 +34,6 @@ import {
   parseAgentFilters,
 } from "./filters";
 import { flattenPages, useAgentList } from "./queries";
-import { useClock } from "./use-clock";
 
 const SEARCH_DELAY_MS = 300;
 
@@ -59,26 +59,12 @@ function FilterField({
 }
 
 export function AgentsListPage() {
-  const router = useRouter();
-  const pathname = usePathname();
-  const searchParams = useSearchParams();
-  const search = searchParams.toString();
-  const filters = React.useMemo(() => parseAgentFilters(new URLSearchParams(search)), [search]);
+  const { filters, update } = useUrlFilters(parseAgentFilters, agentFiltersToSearch);
   const canWrite = useCan("agents.write");
-  const now = useClock(60_000);
+  const now = useNow();
 
   const [creating, setCreating] = React.useState(false);
   const [importing, setImporting] = React.useState(false);
-
-  /** Merge a change into the filters currently in the URL (not a stale copy of them). */
-  const update = React.useCallback(
-    (patch: Partial<AgentFilters>) => {
-      const current = parseAgentFilters(new URLSearchParams(window.location.search));
-      const query = agentFiltersToSearch({ ...current, ...patch });
-      router.replace(query ? `${pathname}?${query}` : pathname, { scroll: false });
-    },
-    [router, pathname],
-  );
 
   // The search box types freely; the URL (and the request) follows once typing pauses.
   const [text, setText] = React.useState(filters.q ?? "");

@@ -20,6 +20,7 @@ import { ApiError, errorMessage } from "@/lib/api/errors";
 import { useCan } from "@/lib/auth/session";
 import { useExecutionStream } from "@/lib/stream/use-execution-stream";
 import { cn, formatCost, formatDuration, timeAgo } from "@/lib/utils";
+import { useNow } from "@/lib/use-now";
 
 import { ApprovalForm } from "./components/approval-form";
 import { ApprovalRequestView } from "./components/approval-request";
@@ -41,7 +42,6 @@ import {
   useNodeTypeNames,
   useSteps,
 } from "./queries";
-import { useNow } from "./use-now";
 import { useStreamInvalidation } from "./use-stream-invalidation";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -2,7 +2,6 @@
 
 import { History, RefreshCw, SearchX } from "lucide-react";
 import Link from "next/link";
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import * as React from "react";
 
 import { PageContainer } from "@/components/shell/app-shell";
@@ -10,28 +9,17 @@ import { Button } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageHeader } from "@/components/ui/page-header";
 import { errorMessage } from "@/lib/api/errors";
+import { useNow } from "@/lib/use-now";
+import { useUrlFilters } from "@/lib/use-url-filters";
 
 import { ExecutionFiltersBar } from "./components/execution-filters";
 import { ExecutionsTable, ExecutionsTableSkeleton } from "./components/executions-table";
-import { type ExecutionFilters, activeFilterCount, filtersToSearch, parseFilters } from "./filters";
+import { activeFilterCount, filtersToSearch, parseFilters } from "./filters";
 import { isTerminal } from "./format";
 import { flattenPages, useAgents, useExecutionList } from "./queries";
-import { useNow } from "./use-now";
 
 export function ExecutionsListPage() {
-  const searchParams = useSearchParams();
-  const router = useRouter();
-  const pathname = usePathname();
-  const search = searchParams.toString();
-  const filters = React.useMemo(() => parseFilters(new URLSearchParams(search)), [search]);
-
-  const setFilters = React.useCallback(
-    (next: ExecutionFilters) => {
-      const query = filtersToSearch(next);
-      router.replace(query ? `${pathname}?${query}` : pathname, { scroll: false });
-    },
-    [router, pathname],
-  );
+  const { filters, update } = useUrlFilters(parseFilters, filtersToSearch);
 
   const [refreshing, setRefreshing] = React.useState(false);
   const agents = useAgents();
@@ -62,7 +50,7 @@ export function ExecutionsListPage() {
           </Button>
         }
       />
-      <ExecutionFiltersBar filters={filters} agents={agents.data} onChange={setFilters} />
+      <ExecutionFiltersBar filters={filters} agents={agents.data} onChange={update} />
       {list.isPending ? (
         <ExecutionsTableSkeleton />
       ) : list.isError && executions.length === 0 ? (
@@ -83,7 +71,7 @@ export function ExecutionsListPage() {
             title="No executions match these filters"
             description="Try another status, agent or date range."
             action={
-              <Button variant="outline" onClick={() => setFilters({})}>
+              <Button variant="outline" onClick={() => update(null)}>
                 Show all executions
               </Button>
             }

@@ -12,8 +12,8 @@ import { Skeleton } from "@/components/ui/skeleton";
 import { TBody, THead, Table, Td, Th, Tr } from "@/components/ui/table";
 import { errorMessage } from "@/lib/api/errors";
 import { cn, formatDateTime } from "@/lib/utils";
+import { since, useNow } from "@/lib/use-now";
 
-import { since, useClock } from "../agents/use-clock";
 import { type ApiKey, keyState, scopeLabel } from "./api-keys";
 import { CreateApiKeyDialog } from "./components/create-api-key-dialog";
 import { SectionGate, SectionHeader } from "./components/section";
@@ -63,7 +63,7 @@ function Head() {
 
 function KeysList() {
   const keys = useApiKeys();
-  const now = useClock(60_000);
+  const now = useNow();
   const items = flattenPages(keys.data);
 
   if (keys.isPending) {

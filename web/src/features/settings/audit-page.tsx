@@ -2,7 +2,6 @@
 
 import { Bot, ChevronRight, KeyRound, ScrollText, SearchX, User, X } from "lucide-react";
 import Link from "next/link";
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import * as React from "react";
 
 import { Button } from "@/components/ui/button";
@@ -15,10 +14,10 @@ import { TBody, THead, Table, Td, Th, Tr } from "@/components/ui/table";
 import { errorMessage } from "@/lib/api/errors";
 import { useCan } from "@/lib/auth/session";
 import { cn, formatDateTime } from "@/lib/utils";
+import { since, useNow } from "@/lib/use-now";
+import { useUrlFilters } from "@/lib/use-url-filters";
 
-import { since, useClock } from "../agents/use-clock";
 import {
-  type AuditFilters,
   KNOWN_ACTIONS,
   RESOURCE_TYPES,
   activeAuditFilters,
@@ -59,22 +58,9 @@ function FilterField({
 }
 
 function AuditLog() {
-  const router = useRouter();
-  const pathname = usePathname();
-  const searchParams = useSearchParams();
-  const search = searchParams.toString();
-  const filters = React.useMemo(() => parseAuditFilters(new URLSearchParams(search)), [search]);
-  const now = useClock(60_000);
+  const { filters, update } = useUrlFilters(parseAuditFilters, auditFiltersToSearch);
+  const now = useNow();
   const canSeeKeys = useCan("api_keys.manage");
-
-  const update = React.useCallback(
-    (patch: Partial<AuditFilters> | null) => {
-      const current = parseAuditFilters(new URLSearchParams(window.location.search));
-      const query = auditFiltersToSearch(patch === null ? {} : { ...current, ...patch });
-      router.replace(query ? `${pathname}?${query}` : pathname, { scroll: false });
-    },
-    [router, pathname],
-  );
 
   // The action box applies on Enter or when it loses focus, not on every key.
   const [action, setAction] = React.useState(filters.action ?? "");

@@ -15,8 +15,8 @@ import { TBody, THead, Table, Td, Th, Tr } from "@/components/ui/table";
 import { errorMessage } from "@/lib/api/errors";
 import { useCan, useSession } from "@/lib/auth/session";
 import { cn, formatDateTime, timeAgo } from "@/lib/utils";
+import { useNow } from "@/lib/use-now";
 
-import { useClock } from "../agents/use-clock";
 import { InviteMemberDialog } from "./components/invite-member-dialog";
 import { SectionGate, SectionHeader } from "./components/section";
 import { inviteLinkFor } from "./invite-link";
@@ -248,7 +248,7 @@ function PendingInvitations() {
   const invitations = useInvitations(true);
   const outbox = useOutbox(true);
   const revoke = useRevokeInvitation();
-  const now = useClock(60_000);
+  const now = useNow();
   const [showAll, setShowAll] = React.useState(false);
   const all = flattenPages(invitations.data);
   const pending = all.filter((invitation) => invitation.status === "pending");

@@ -23,8 +23,8 @@ import { Field } from "@/components/ui/label";
 import { Skeleton } from "@/components/ui/skeleton";
 import { ApiError, errorMessage } from "@/lib/api/errors";
 import { formatDateTime } from "@/lib/utils";
+import { since, useNow } from "@/lib/use-now";
 
-import { since, useClock } from "../agents/use-clock";
 import { SectionGate, SectionHeader } from "./components/section";
 import {
   PROVIDER_STATE_LABELS,
@@ -55,7 +55,7 @@ export function ProvidersPage() {
 
 function ProviderList() {
   const providers = useProviders();
-  const now = useClock(60_000);
+  const now = useNow();
   const [editing, setEditing] = React.useState<ProviderStatus | null>(null);
 
   if (providers.isPending) {

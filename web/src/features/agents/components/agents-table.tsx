@@ -6,12 +6,12 @@ import Link from "next/link";
 import { Skeleton } from "@/components/ui/skeleton";
 import { TBody, THead, Table, Td, Th, Tr } from "@/components/ui/table";
 import { formatDateTime } from "@/lib/utils";
+import { since } from "@/lib/use-now";
 
 import { TRIGGER_LABELS, builderHref } from "../filters";
 import type { Agent } from "../queries";
 import { AgentRowActions } from "./agent-row-actions";
 import { AgentStatusBadge } from "./agent-status-badge";
-import { since } from "../use-clock";
 
 const TRIGGER_ICONS: Record<string, typeof Webhook> = {
   manual: MousePointerClick,

@@ -51,10 +51,11 @@ export function ExecutionFiltersBar({
 }: {
   filters: ExecutionFilters;
   agents: Agent[] | undefined;
-  onChange: (next: ExecutionFilters) => void;
+  /** A change to merge into the filters; null clears them. */
+  onChange: (patch: Partial<ExecutionFilters> | null) => void;
 }) {
   const set = <K extends keyof ExecutionFilters>(key: K, value: ExecutionFilters[K] | "") =>
-    onChange({ ...filters, [key]: value || undefined });
+    onChange({ [key]: value || undefined });
   const agentMissing = filters.agent && agents && !agents.some((agent) => agent.id === filters.agent);
 
   return (
@@ -123,7 +124,7 @@ export function ExecutionFiltersBar({
         />
       </FilterField>
       {activeFilterCount(filters) > 0 && (
-        <Button variant="ghost" onClick={() => onChange({})}>
+        <Button variant="ghost" onClick={() => onChange(null)}>
           <X aria-hidden />
           Clear filters
         </Button>

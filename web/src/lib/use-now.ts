@@ -4,13 +4,17 @@ import * as React from "react";
 
 import { timeAgo } from "@/lib/utils";
 
-/** The current time, refreshed every `intervalMs`, so "5 minutes ago" stays true on an open page. */
-export function useClock(intervalMs = 60_000): number {
+/**
+ * The current time, ticking every `intervalMs` while `active`: "5 minutes ago" stays true on an
+ * open page (a minute is enough), and a running step's duration counts up (a second).
+ */
+export function useNow(intervalMs = 60_000, active = true): number {
   const [now, setNow] = React.useState(() => Date.now());
   React.useEffect(() => {
+    if (!active) return;
     const timer = setInterval(() => setNow(Date.now()), intervalMs);
     return () => clearInterval(timer);
-  }, [intervalMs]);
+  }, [intervalMs, active]);
   return now;
 }
 
