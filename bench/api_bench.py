@@ -11,8 +11,8 @@ What it does:
    its Redis round trips); only the limits are raised so the load is never throttled.
 3. Sets up data through the API the way a person would: sign-up (owner + org), a few invited
    members who accept, and an API key with the default scopes plus `org:read`.
-4. Starts the baseline (bench/baseline_app.py: one Starlette route, one `SELECT 1` through an
-   SQLAlchemy async pool on the same PostgreSQL as the same app role) with the same uvicorn flags.
+4. Starts the baseline (bench/baseline_app.py: one Starlette route, one `SELECT 1` through a
+   psycopg async pool on the same PostgreSQL as the same app role) with the same uvicorn flags.
 5. Drives every scenario with `wrk` (a separate process, 127.0.0.1 only): a warm-up run that is
    discarded, then a measured run; rounds interleave the scenarios so drift hits all alike.
 6. Prints scenario, req/s, p50, p99, worker and machine CPU, and req/s relative to the baseline
@@ -820,8 +820,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "- `AGENTFLOW_LOG_LEVEL=WARNING`: the app's per-request access log line (INFO) is not written.",
             f"- Data: 1 org with {fixture.members} members (owner + invited), 1 API key with the default scopes "
             "plus `org:read`; all made through the API.",
-            "- Baseline: one Starlette route, `SELECT 1` on an SQLAlchemy async engine (psycopg 3, same pool size) "
-            "as the same app role against the same PostgreSQL.",
+            "- Baseline: one Starlette route, `SELECT 1` on a psycopg 3 async pool in autocommit mode (the kind and "
+            "size of pool the app reads from outside a session) as the same app role against the same PostgreSQL.",
             "",
             "## Machine",
             "",

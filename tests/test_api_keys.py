@@ -44,6 +44,20 @@ async def test_key_authenticates_as_the_org_with_its_scopes(client: httpx.AsyncC
     assert listed[0]["last_used_at"] is not None
 
 
+async def test_a_key_used_only_outside_a_transaction_is_marked_used(client: httpx.AsyncClient) -> None:
+    # GET /org/members authenticates on an autocommit connection: the last-used write must land
+    # there too, under the key's org context (row-level security), and only that key's row.
+    owner = await signup(client)
+    used = await create_api_key(client, owner, scopes=["org:read"])
+    idle = await create_api_key(client, owner, scopes=["org:read"])
+    members = await client.get(f"{API}/org/members", headers={"X-API-Key": used["key"]})
+    assert members.status_code == 200
+    assert {m["email"] for m in members.json()["items"]} == {owner.email}
+    listed = {k["id"]: k for k in (await client.get(f"{API}/org/api-keys", headers=owner.headers)).json()["items"]}
+    assert listed[used["id"]]["last_used_at"] is not None
+    assert listed[idle["id"]]["last_used_at"] is None
+
+
 async def test_revoked_key_stops_working_at_once(client: httpx.AsyncClient) -> None:
     owner = await signup(client)
     created = await create_api_key(client, owner)

@@ -180,6 +180,10 @@ async def test_removed_member_loses_access_immediately(client: httpx.AsyncClient
     after = await client.get(f"{API}/org", headers=editor.headers)
     assert after.status_code == 401
     assert after.json()["error"]["code"] == "ORG_ACCESS_REVOKED"
+    # Also where the check runs outside any transaction (authenticate_outside_transaction).
+    members = await client.get(f"{API}/org/members", headers=editor.headers)
+    assert members.status_code == 401
+    assert members.json()["error"]["code"] == "ORG_ACCESS_REVOKED"
     me = await client.get(f"{API}/auth/me", headers=editor.headers)
     assert me.status_code == 200
     assert me.json()["org"] is None and me.json()["orgs"] == []

@@ -18,9 +18,10 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from agentflow.app import PUBLIC_ROUTES
-from agentflow.auth.dependencies import authenticate, authenticate_user
+from agentflow.auth.dependencies import authenticate, authenticate_outside_transaction, authenticate_user
 from agentflow.auth.router import identify
 from agentflow.executions.stream_auth import stream_reader
+from agentflow.kit.deps import _session
 from tests.api_fixtures import (
     API,
     PASSWORD,
@@ -46,7 +47,11 @@ from tests.routes import (
 # `authenticate_user` itself rather than through Depends; so does `stream_reader` (the execution
 # event routes), which also takes a single-use stream ticket instead. The behavioural test below
 # checks they really refuse anonymous callers.
-AUTHENTICATORS: frozenset[Callable[..., Any]] = frozenset({authenticate, authenticate_user, identify, stream_reader})
+AUTHENTICATORS: frozenset[Callable[..., Any]] = frozenset(
+    {authenticate, authenticate_outside_transaction, authenticate_user, identify, stream_reader}
+)
+# The two that resolve an org principal.
+ORG_AUTHENTICATORS = {authenticate, authenticate_outside_transaction}
 
 ALL_ROUTES = sorted(route_keys(collection_time_app()))
 PROTECTED_ROUTES = [key for key in ALL_ROUTES if key not in PUBLIC_ROUTES]
@@ -85,10 +90,19 @@ def test_every_non_public_route_authenticates(app: FastAPI, key: tuple[str, str]
 def test_every_org_scoped_route_declares_its_permission(app: FastAPI, key: tuple[str, str]) -> None:
     """A route that resolves an org principal states the permission it needs in its signature."""
     calls = list(dependency_calls(api_route(app, *key).dependant))
-    if authenticate not in calls:
+    if not ORG_AUTHENTICATORS & set(calls):
         return
     permissions = {c.required_permission for c in calls if hasattr(c, "required_permission")}
     assert len(permissions) == 1, f"{route_id(key)} must use exactly one requires(Permission.…); found {permissions}"
+
+
+@pytest.mark.parametrize("key", PROTECTED_ROUTES, ids=route_id)
+def test_a_route_authenticated_outside_a_transaction_takes_no_session(app: FastAPI, key: tuple[str, str]) -> None:
+    """Such a route's reads set their own tenant context; a session would have none (it would
+    fail closed, showing no rows), so taking one there is a mistake this catches early."""
+    calls = set(dependency_calls(api_route(app, *key).dependant))
+    if authenticate_outside_transaction in calls:
+        assert _session not in calls, f"{route_id(key)} authenticates outside a transaction but takes a session"
 
 
 def test_every_public_route_exists(app: FastAPI) -> None:
@@ -98,7 +112,7 @@ def test_every_public_route_exists(app: FastAPI) -> None:
 
 def test_inventory_helper_sees_authentication_through_nested_dependencies(app: FastAPI) -> None:
     """The walk must look below the first level: requires() wraps `authenticate` one level down."""
-    route = api_route(app, "GET", f"{API}/org/members")
+    route = api_route(app, "PUT", f"{API}/org/members/{{member_id}}/role")
     top_level = {d.call for d in route.dependant.dependencies}
     assert authenticate not in top_level
     assert authenticate in set(dependency_calls(route.dependant))

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from agentflow.kit.db import Database, fetch_in_context
+from agentflow.kit.db import Database, fetch_in_context, session_connection
 from tests.api_fixtures import add_member, create_api_key, signup
 
 
@@ -102,13 +102,14 @@ async def test_one_round_trip_reads_keep_their_context_to_their_own_transaction(
     org_id, user_id = uuid.uuid4(), uuid.uuid4()
     context = "SELECT current_setting('app.org_id', true), current_setting('app.user_id', true)"
     try:
-        # Outside a session: one implicit transaction.
+        # Outside a session: one implicit transaction, on the autocommit pool's connection.
         assert await db.read_in_context(context, {}, org_id=org_id, user_id=user_id) == [(str(org_id), str(user_id))]
-        async with db.engine.connect() as conn:
-            assert (await conn.execute(text(context))).one() in {("", ""), (None, None)}
+        async with db.autocommit_connection() as raw:
+            assert await (await raw.execute(context)).fetchall() in ([("", "")], [(None, None)])
+            assert raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
         # Inside a session: the context holds for the session's later statements, until commit.
         async with db.sessionmaker() as session, session.begin():
-            await fetch_in_context(await session.connection(), "SELECT 1", {}, org_id=org_id, user_id=None)
+            await fetch_in_context(await session_connection(session), "SELECT 1", {}, org_id=org_id, user_id=None)
             assert (await session.execute(text(context))).one() == (str(org_id), "")
         async with db.engine.connect() as conn:
             assert (await conn.execute(text(context))).one() in {("", ""), (None, None)}

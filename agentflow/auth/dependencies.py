@@ -9,13 +9,16 @@ transaction gets that org as its row-level security context before any route cod
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
+import psycopg
 from fastapi import Depends, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from agentflow.auth.repository import ApiKeyLookup, MembershipRepository
+from agentflow.auth.repository import enter_org, enter_org_of_usable_key, touch_api_key
+from agentflow.kit.db import Database, session_connection
 from agentflow.kit.deps import SessionDep, request_meta
 from agentflow.kit.errors import Forbidden, Unauthorized
 from agentflow.kit.permissions import Permission
@@ -70,21 +73,49 @@ def _apply_headers(response: Response, state: RateLimitState | None) -> None:
         response.headers.update(state.headers())
 
 
+# Where the credential checks run: the request's transaction, or a pooled autocommit connection.
+ConnectionSource = Callable[[], AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]]
+
+
 async def authenticate(request: Request, response: Response, session: SessionDep) -> Principal:
     """Resolve the caller to a Principal bound to one org, or answer 401.
 
     On success the request's transaction has the principal's org as its row-level security context.
     """
+
+    @asynccontextmanager
+    async def in_transaction() -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        yield await session_connection(session)
+
+    return await _resolve_principal(request, response, in_transaction)
+
+
+async def authenticate_outside_transaction(request: Request, response: Response) -> Principal:
+    """`authenticate` for routes that only read, each read setting the tenant context itself
+    (`Database.read_in_context`), and take no session.
+
+    The check runs on an autocommit connection, in one round trip for a person's token, and no
+    transaction is opened: a list read by a person costs 2 round trips instead of 4 (BEGIN,
+    context + role, the list, COMMIT), the biggest share of such a request's CPU
+    (bench/api_bench.py). With no session there is no context to forget: a route here that took
+    one anyway would see no tenant rows at all.
+    """
+    db: Database = request.app.state.db
+    return await _resolve_principal(request, response, db.autocommit_connection)
+
+
+async def _resolve_principal(request: Request, response: Response, connection: ConnectionSource) -> Principal:
     settings: Settings = request.app.state.settings
     limiter: RateLimiter = request.app.state.rate_limiter
     api_key = request.headers.get("x-api-key")
     if api_key is not None:
-        return await _principal_from_api_key(api_key, request, response, session, settings, limiter)
+        return await _principal_from_api_key(api_key, request, response, connection, settings, limiter)
     identity = _user_from_token(request, settings)
     if identity.org_id is None:
         raise Forbidden("Select an organization first (POST /auth/switch-org)", code="NO_ORGANIZATION")
     _apply_headers(response, await limiter.hit(settings.rate_limit_org, "org", str(identity.org_id)))
-    role = await MembershipRepository(session).enter_org(identity.user_id, identity.org_id)
+    async with connection() as conn:
+        role = await enter_org(conn, identity.user_id, identity.org_id)
     if role is None:
         # The token is genuine but membership was removed (or the account deactivated) since it
         # was issued: refresh picks another org (or none).
@@ -100,7 +131,7 @@ async def _principal_from_api_key(
     key: str,
     request: Request,
     response: Response,
-    session: AsyncSession,
+    connection: ConnectionSource,
     settings: Settings,
     limiter: RateLimiter,
 ) -> Principal:
@@ -109,8 +140,8 @@ async def _principal_from_api_key(
         raise invalid
     key_hash = sha256_hex(key)
     key_state = await limiter.hit(settings.rate_limit_api_key, "api_key", key_hash)
-    keys = ApiKeyLookup(session)
-    row = await keys.enter_org_of_usable_key(key_hash)
+    async with connection() as conn:
+        row = await enter_org_of_usable_key(conn, key_hash)
     if row is None:
         raise invalid
     org_state = await limiter.hit(settings.rate_limit_org, "org", str(row.org_id))
@@ -119,7 +150,8 @@ async def _principal_from_api_key(
     _apply_headers(response, min(states, key=lambda s: s.remaining) if states else None)
     now = datetime.now(UTC)
     if row.last_used_at is None or now - row.last_used_at > _TOUCH_INTERVAL:
-        await keys.touch(row.id, now)
+        async with connection() as conn:
+            await touch_api_key(conn, row, now)
     return Principal(
         org_id=row.org_id, api_key_id=row.id, scopes=frozenset(row.scopes), meta=await request_meta(request)
     )
@@ -132,10 +164,15 @@ async def authenticate_user(request: Request) -> UserIdentity:
     return _user_from_token(request, request.app.state.settings)
 
 
-def requires(permission: Permission) -> Any:
-    """Dependency factory: authenticate, then check `permission` against the role or scopes."""
+def requires(permission: Permission, *, transaction: bool = True) -> Any:
+    """Dependency factory: authenticate, then check `permission` against the role or scopes.
 
-    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    `transaction=False` for a route that only reads, with `Database.read_in_context`, and takes no
+    session (`authenticate_outside_transaction`).
+    """
+    authenticator = authenticate if transaction else authenticate_outside_transaction
+
+    async def check(principal: Principal) -> Principal:
         if not principal.can(permission):
             who = "This API key's scopes do not" if principal.is_api_key else "Your role does not"
             raise Forbidden(
@@ -143,6 +180,9 @@ def requires(permission: Permission) -> Any:
             )
         return principal
 
+    # Set as an object: FastAPI resolves string annotations (this module's `from __future__`) in
+    # the module's namespace, where the local `authenticator` does not exist.
+    check.__annotations__["principal"] = Annotated[Principal, Depends(authenticator)]
     check.required_permission = permission  # type: ignore[attr-defined]  # read by the route inventory
     return Depends(check)
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentflow.kit.db import Database, fetch_in_context, fetch_last
-from agentflow.models.auth import ApiKey, RefreshToken
+from agentflow.models.auth import RefreshToken
 from agentflow.models.orgs import Organization, OrgMembership, User
 
 # Only an active user's membership counts.
@@ -52,6 +53,8 @@ SELECT id, org_id, scopes, last_used_at, set_config('app.org_id', org_id::text, 
 FROM api_keys
 WHERE key_hash = %(key_hash)s AND is_active AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
 """
+
+_TOUCH_API_KEY = "UPDATE api_keys SET last_used_at = %(now)s WHERE id = %(key_id)s RETURNING id"
 
 
 @dataclass(frozen=True)
@@ -119,17 +122,37 @@ class UserRepository:
         return user
 
 
+# Credential checks, on the request's transaction (the context they set then holds for the rest of
+# it) or on an autocommit connection (where it ends with the message: see `Database`).
+
+
+async def enter_org(conn: psycopg.AsyncConnection[Any], user_id: uuid.UUID, org_id: uuid.UUID) -> str | None:
+    """Make `org_id` the tenant context; return the user's role there, or None unless they are an
+    active member of it."""
+    rows = await fetch_in_context(conn, _ROLE_IN_ORG, {}, org_id=org_id, user_id=user_id)
+    return str(rows[0][0]) if rows else None
+
+
+async def enter_org_of_usable_key(conn: psycopg.AsyncConnection[Any], key_hash: str) -> UsableApiKey | None:
+    """The active, unrevoked, unexpired API key with this SHA-256, its org made the tenant context;
+    None (and no context) otherwise.
+
+    Found before the org is known: the row-level security policy `lookup_by_secret` makes exactly
+    the row whose hash is put in `app.api_key_hash` readable, so knowing the secret grants the lookup.
+    """
+    rows: list[Any] = await fetch_last(conn, _USABLE_API_KEY, {"key_hash": key_hash})
+    return UsableApiKey(*rows[0][:4]) if rows else None
+
+
+async def touch_api_key(conn: psycopg.AsyncConnection[Any], key: UsableApiKey, now: datetime) -> None:
+    await fetch_in_context(conn, _TOUCH_API_KEY, {"key_id": key.id, "now": now}, org_id=key.org_id, user_id=None)
+
+
 class MembershipRepository:
     """Memberships visible in the current context: the current org's, and the current user's own."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def enter_org(self, user_id: uuid.UUID, org_id: uuid.UUID) -> str | None:
-        """Make `org_id` the tenant context of this transaction; return the user's role there,
-        or None unless they are an active member of it."""
-        rows = await fetch_in_context(await self.session.connection(), _ROLE_IN_ORG, {}, org_id=org_id, user_id=user_id)
-        return str(rows[0][0]) if rows else None
 
     async def orgs_of(self, user_id: uuid.UUID) -> list[tuple[Organization, str]]:
         result = await self.session.execute(
@@ -168,23 +191,3 @@ class RefreshTokenRepository:
             .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=now)
         )
-
-
-class ApiKeyLookup:
-    """Find an API key by the SHA-256 of the presented secret, before the org is known.
-
-    The row-level security policy `lookup_by_secret` makes exactly the row whose hash is put in
-    `app.api_key_hash` readable, so knowing the secret is what grants the lookup.
-    """
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def enter_org_of_usable_key(self, key_hash: str) -> UsableApiKey | None:
-        """The active, unrevoked, unexpired key with this hash, its org made the tenant context
-        of this transaction; None (and no context) otherwise."""
-        rows: list[Any] = await fetch_last(await self.session.connection(), _USABLE_API_KEY, {"key_hash": key_hash})
-        return UsableApiKey(*rows[0][:4]) if rows else None
-
-    async def touch(self, key_id: uuid.UUID, now: datetime) -> None:
-        await self.session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from agentflow.auth import service
-from agentflow.auth.dependencies import CurrentUser, UserIdentity, authenticate, authenticate_user
+from agentflow.auth.dependencies import CurrentUser, UserIdentity, authenticate_outside_transaction, authenticate_user
 from agentflow.auth.schemas import (
     AcceptInviteIn,
     LoginIn,
@@ -16,7 +16,6 @@ from agentflow.auth.schemas import (
     SwitchOrgIn,
     TokenOut,
 )
-from agentflow.kit.db import Database
 from agentflow.kit.deps import DatabaseDep, RateLimiterDep, RequestMetaDep, SessionDep, SettingsDep
 from agentflow.kit.principal import Principal
 from agentflow.kit.security import sha256_hex
@@ -107,12 +106,10 @@ async def logout(request: Request, db: DatabaseDep, settings: SettingsDep, meta:
 async def identify(request: Request, response: Response) -> Principal | UserIdentity:
     """Either kind of caller: an API key (bound to its org) or a signed-in user.
 
-    No request session: `me` reads without one, and a key is checked in a transaction of its own.
+    No request session: `me` reads without one, and a key is checked outside any transaction.
     """
     if request.headers.get("x-api-key") is not None:
-        db: Database = request.app.state.db
-        async with db.sessionmaker() as session, session.begin():
-            return await authenticate(request, response, session)
+        return await authenticate_outside_transaction(request, response)
     return await authenticate_user(request)
 
 

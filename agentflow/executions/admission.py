@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentflow.agents.schemas import AgentSettings
 from agentflow.executions.schemas import ExecutionStatus
-from agentflow.kit.db import fetch_last
+from agentflow.kit.db import fetch_last, session_connection
 from agentflow.kit.errors import TooManyRequests
 from agentflow.kit.ratelimit import RateLimiter
 from agentflow.models.agents import Agent
@@ -110,6 +110,6 @@ async def promote_queued(session: AsyncSession, agent_id: uuid.UUID) -> list[uui
     if raw_settings is None:
         return []
     rows = await fetch_last(
-        await session.connection(), f"{LOCK_AGENT_SQL};\n{PROMOTE_SQL}", promote_params(agent_id, raw_settings)
+        await session_connection(session), f"{LOCK_AGENT_SQL};\n{PROMOTE_SQL}", promote_params(agent_id, raw_settings)
     )
     return [row[0] for row in rows]

@@ -39,14 +39,7 @@ _SET_CONTEXT = "SELECT set_config('app.org_id', %(org_id)s, true)"
 def _connection(source: Connections) -> AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]:
     if isinstance(source, AsyncConnectionPool):
         return source.connection()  # the worker's pool is in autocommit mode
-    return _from_database(source)
-
-
-@asynccontextmanager
-async def _from_database(db: Database) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-    async with db.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
-        raw = await conn.get_raw_connection()
-        yield raw.driver_connection  # type: ignore[misc]
+    return source.autocommit_connection()
 
 
 async def execute_in_context(

@@ -30,9 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import Headers, QueryParams
 
 from agentflow.auth.dependencies import authenticate
-from agentflow.auth.repository import ApiKeyLookup, MembershipRepository
+from agentflow.auth.repository import enter_org, enter_org_of_usable_key, touch_api_key
 from agentflow.executions import service
-from agentflow.kit.db import Database
+from agentflow.kit.db import Database, session_connection
 from agentflow.kit.deps import SessionDep
 from agentflow.kit.errors import BadRequest, Forbidden, Unauthorized
 from agentflow.kit.permissions import Permission
@@ -113,12 +113,12 @@ async def _principal_from_ticket(
         raise _invalid_ticket()
     org_id = uuid.UUID(record["org_id"])
     if record.get("api_key_hash"):
-        row = await ApiKeyLookup(session).enter_org_of_usable_key(record["api_key_hash"])
+        row = await enter_org_of_usable_key(await session_connection(session), record["api_key_hash"])
         if row is None or row.org_id != org_id:
             raise _invalid_ticket()
         return Principal(org_id=row.org_id, api_key_id=row.id, scopes=frozenset(row.scopes))
     user_id = uuid.UUID(record["user_id"])
-    role = await MembershipRepository(session).enter_org(user_id, org_id)
+    role = await enter_org(await session_connection(session), user_id, org_id)
     if role is None:
         raise Unauthorized("You are no longer a member of this organization", code="ORG_ACCESS_REVOKED")
     return Principal(org_id=org_id, user_id=user_id, role=Role(role))
@@ -137,7 +137,7 @@ async def _principal_from_token(session: AsyncSession, settings: Settings, token
         raise Unauthorized(str(exc), code="INVALID_TOKEN") from exc
     if claims.org_id is None:
         raise Forbidden("Select an organization first (POST /auth/switch-org)", code="NO_ORGANIZATION")
-    role = await MembershipRepository(session).enter_org(claims.user_id, claims.org_id)
+    role = await enter_org(await session_connection(session), claims.user_id, claims.org_id)
     if role is None:
         raise Unauthorized("You are no longer a member of this organization", code="ORG_ACCESS_REVOKED")
     return Principal(org_id=claims.org_id, user_id=claims.user_id, role=Role(role))
@@ -151,13 +151,13 @@ async def _principal_from_api_key(
         raise invalid
     key_hash = sha256_hex(key)
     await limiter.hit(settings.rate_limit_api_key, "api_key", key_hash)
-    keys = ApiKeyLookup(session)
-    row = await keys.enter_org_of_usable_key(key_hash)
+    conn = await session_connection(session)
+    row = await enter_org_of_usable_key(conn, key_hash)
     if row is None:
         raise invalid
     now = datetime.now(UTC)
     if row.last_used_at is None or now - row.last_used_at > _TOUCH_INTERVAL:
-        await keys.touch(row.id, now)
+        await touch_api_key(conn, row, now)
     return Principal(org_id=row.org_id, api_key_id=row.id, scopes=frozenset(row.scopes))
 
 

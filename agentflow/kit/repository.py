@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import BigInteger, Select, SmallInteger, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agentflow.kit.db import fetch_last
+from agentflow.kit.db import Database
 from agentflow.kit.errors import BadRequest
 from agentflow.kit.pagination import decode_cursor, encode_cursor
 from agentflow.models.base import Base
@@ -86,27 +86,37 @@ class TenantRepository(Generic[M]):
             next_cursor = encode_cursor(getattr(last, sort), last.id)
         return rows, next_cursor
 
-    async def page_sql(
-        self, query: str, params: Mapping[str, Any], *, alias: str, cursor: str | None, limit: int
-    ) -> tuple[list[tuple[Any, ...]], str | None]:
-        """`page`, newest first by (created_at, id), in plain SQL for the hottest list endpoints: no
-        ORM compile or entity loading, which is a third of such a request's CPU (bench/api_bench.py).
-
-        `query` selects from this repository's table as `alias`, its first two columns being the
-        row id and created_at, and ends with its WHERE clause (scoped by `%(org_id)s`, like `select`).
-        """
-        values: dict[str, Any] = {**params, "org_id": self.org_id, "limit": limit + 1}
-        if cursor:
-            values["after_value"], values["after_id"] = decode_cursor(cursor, datetime)
-            # A row comparison: PostgreSQL walks the (org_id, created_at, id) index from the cursor on.
-            query += f" AND ({alias}.created_at, {alias}.id) < (%(after_value)s, %(after_id)s)"
-        query += f" ORDER BY {alias}.created_at DESC, {alias}.id DESC LIMIT %(limit)s"
-        rows = await fetch_last(await self.session.connection(), query, values)
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            next_cursor = encode_cursor(rows[-1][1], rows[-1][0])
-        return rows, next_cursor
-
     def _col(self, name: str) -> Any:
         return getattr(self.model, name)
+
+
+async def read_page(
+    db: Database,
+    query: str,
+    params: Mapping[str, Any],
+    *,
+    org_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    alias: str,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[tuple[Any, ...]], str | None]:
+    """`TenantRepository.page`, newest first by (created_at, id), for the hottest list endpoints:
+    plain SQL (no ORM compile or entity loading, a third of such a request's CPU) read outside any
+    session, with its tenant context, in one round trip (`Database.read_in_context`).
+
+    `query` selects from a tenant table as `alias`, its first two columns being the row id and
+    created_at, and ends with its WHERE clause (scoped by `%(org_id)s`, like `select`).
+    """
+    values: dict[str, Any] = {**params, "limit": limit + 1}
+    if cursor:
+        values["after_value"], values["after_id"] = decode_cursor(cursor, datetime)
+        # A row comparison: PostgreSQL walks the (org_id, created_at, id) index from the cursor on.
+        query += f" AND ({alias}.created_at, {alias}.id) < (%(after_value)s, %(after_id)s)"
+    query += f" ORDER BY {alias}.created_at DESC, {alias}.id DESC LIMIT %(limit)s"
+    rows = await db.read_in_context(query, values, org_id=org_id, user_id=user_id)
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1][1], rows[-1][0])
+    return rows, next_cursor

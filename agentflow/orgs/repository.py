@@ -6,7 +6,8 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import func, select, text
 
-from agentflow.kit.repository import TenantRepository
+from agentflow.kit.db import Database
+from agentflow.kit.repository import TenantRepository, read_page
 from agentflow.models.orgs import Invitation, Organization, OrgMembership, OutboxEmail, Role, User
 
 
@@ -36,13 +37,18 @@ FROM org_memberships m JOIN users u ON u.id = m.user_id
 WHERE m.org_id = %(org_id)s"""
 
 
+async def members_with_users(
+    db: Database, org_id: uuid.UUID, user_id: uuid.UUID | None, *, cursor: str | None, limit: int
+) -> tuple[list[MemberRow], str | None]:
+    """The org's members with their user, newest first, read outside any session."""
+    rows, next_cursor = await read_page(
+        db, _MEMBERS_WITH_USERS, {}, org_id=org_id, user_id=user_id, alias="m", cursor=cursor, limit=limit
+    )
+    return [MemberRow(*row) for row in rows], next_cursor
+
+
 class MemberRepository(TenantRepository[OrgMembership]):
     model = OrgMembership
-
-    async def list_with_users(self, *, cursor: str | None, limit: int) -> tuple[list[MemberRow], str | None]:
-        """Members with their user, newest first: (id, joined_at, role, user_id, email, name)."""
-        rows, next_cursor = await self.page_sql(_MEMBERS_WITH_USERS, {}, alias="m", cursor=cursor, limit=limit)
-        return [MemberRow(*row) for row in rows], next_cursor
 
     async def get_with_user(
         self, membership_id: uuid.UUID, *, for_update: bool = False

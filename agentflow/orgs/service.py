@@ -7,11 +7,12 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentflow.audit import service as audit
+from agentflow.kit.db import Database
 from agentflow.kit.errors import Conflict, Forbidden, NotFound
 from agentflow.kit.pagination import Page
 from agentflow.kit.principal import Principal
 from agentflow.models.orgs import OrgMembership, Role, User
-from agentflow.orgs.repository import MemberRepository, OrganizationRepository, OutboxRepository
+from agentflow.orgs.repository import MemberRepository, OrganizationRepository, OutboxRepository, members_with_users
 from agentflow.orgs.schemas import MemberOut, OrgDetailOut, OrgUpdateIn, OutboxEmailOut
 
 
@@ -54,10 +55,8 @@ def _member_out(membership: OrgMembership, user: User) -> MemberOut:
     )
 
 
-async def list_members(
-    session: AsyncSession, principal: Principal, *, cursor: str | None, limit: int
-) -> Page[MemberOut]:
-    rows, next_cursor = await MemberRepository(session, principal.org_id).list_with_users(cursor=cursor, limit=limit)
+async def list_members(db: Database, principal: Principal, *, cursor: str | None, limit: int) -> Page[MemberOut]:
+    rows, next_cursor = await members_with_users(db, principal.org_id, principal.user_id, cursor=cursor, limit=limit)
     items = [
         MemberOut(id=r.id, user_id=r.user_id, email=r.email, name=r.name, role=Role(r.role), joined_at=r.joined_at)
         for r in rows

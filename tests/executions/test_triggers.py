@@ -210,7 +210,7 @@ class Scheduler:
         try:
             result = await fire_due(db, RateLimiter(redis), self.settings, now=now)
         finally:
-            await db.engine.dispose()
+            await db.dispose()
             await redis.aclose()
         for execution_id, org_id in result.to_send:
             self.celery.send_task("executions.run", args=[str(execution_id), str(org_id)])
