@@ -97,3 +97,37 @@ def test_drag_nodes_from_the_palette_and_connect_their_handles(
         (first, second),
     }
     assert console_errors == []
+
+
+def test_an_action_nodes_credential_is_picked_by_name(
+    page: Page, base_url: str, user: Account, console_errors: list[str]
+) -> None:
+    connected = httpx.post(
+        f"{base_url}{API}/integrations/http/connect",
+        json={"name": "Billing API", "credentials": {"type": "bearer", "token": "tok-billing-0000-7Kq2"}},
+        headers=bearer(user.token),
+    )
+    assert connected.status_code == 201, connected.text
+    agent = httpx.post(f"{base_url}{API}/agents", json={"name": "Calls billing"}, headers=bearer(user.token))
+    agent_id = agent.json()["id"]
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    log_in(page, user)
+    page.goto(f"/agents/builder/?id={agent_id}")
+    canvas = page.get_by_role("application", name="Agent graph")
+    expect(page.get_by_text("Start with a trigger")).to_be_visible()
+    action = drop_from_palette(page, canvas, "Tool action", 400, 200)
+
+    page.get_by_test_id(f"node-{action}").click()
+    inspector = page.get_by_test_id("node-inspector")
+    inspector.get_by_label("Tool", exact=True).fill("http.request")  # a text box with suggestions
+    credential = inspector.get_by_label("Credential Id", exact=True)
+    # The org's connected account by its name and the secret's last characters, never the secret.
+    expect(credential.locator("option")).to_have_text(["—", "Billing API · …7Kq2"])
+    credential.select_option(label="Billing API · …7Kq2")
+
+    expect(page.get_by_text(re.compile("^Saved"))).to_be_visible()
+    draft = httpx.get(f"{base_url}{API}/agents/{agent_id}/draft", headers=bearer(user.token)).json()
+    [node] = [node for node in draft["definition"]["nodes"] if node["id"] == action]
+    assert node["config"]["credential_id"] == connected.json()["id"]
+    assert "tok-billing" not in page.content()
+    assert console_errors == []

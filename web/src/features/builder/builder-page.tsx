@@ -23,7 +23,17 @@ import { ConflictBanner } from "./components/conflict-banner";
 import { IssuesPanel } from "./components/issues-panel";
 import { Palette } from "./components/palette";
 import { BuilderToolbar } from "./components/toolbar";
-import { type Agent, useAgent, useDraft, useModelIds, useNodeTypes, useToolNames, validateDefinition } from "./queries";
+import {
+  type Agent,
+  type CredentialChoice,
+  useAgent,
+  useCredentialChoices,
+  useDraft,
+  useModelIds,
+  useNodeTypes,
+  useToolNames,
+  validateDefinition,
+} from "./queries";
 import { freeSpot } from "./graph";
 import { useRunStore } from "./run-store";
 import { useShortcuts } from "./shortcuts";
@@ -75,6 +85,8 @@ function prefetchPanels(): void {
 }
 
 /** `/agents/builder/?id=<agent>`: the visual editor of one agent's draft. */
+
+const NO_CREDENTIALS: readonly CredentialChoice[] = [];
 export function BuilderPage() {
   const agentId = useSearchParams().get("id") ?? "";
   const agent = useAgent(agentId);
@@ -200,6 +212,7 @@ function LoadedBuilder({
   catalog: Catalog;
 }) {
   const canWrite = useCan("agents.write");
+  const canReadIntegrations = useCan("integrations.read");
   const canExecute = useCan("agents.execute");
   const archived = agent.status === "archived";
   const readOnly = !canWrite || archived;
@@ -217,6 +230,7 @@ function LoadedBuilder({
   const issueCount = useIssueStore((state) => state.issues.length);
   const models = useModelIds(!readOnly);
   const tools = useToolNames(!readOnly);
+  const credentials = useCredentialChoices(!readOnly && canReadIntegrations);
 
   React.useEffect(() => {
     // Mounted again (React's strict mode does that in development): load again.
@@ -365,7 +379,7 @@ function LoadedBuilder({
             </div>
             <div className="min-h-0 flex-1 overflow-y-auto">
               <TabsContent value="node" className="mt-0">
-                {loaded && <NodeInspector suggestions={suggestions} />}
+                {loaded && <NodeInspector suggestions={suggestions} credentials={credentials.data ?? NO_CREDENTIALS} />}
               </TabsContent>
               <TabsContent value="problems" className="mt-0">
                 <IssuesPanel onValidate={() => void validate()} validating={validating} />

@@ -7,6 +7,7 @@ import { api, type Schemas, unwrap } from "@/lib/api/client";
 import { ApiError } from "@/lib/api/errors";
 
 import { parseCatalog } from "./catalog";
+import type { Choice } from "./schema-form/schema-form";
 import type { Definition, Issue } from "./types";
 
 export type Agent = Schemas["AgentOut"];
@@ -37,6 +38,7 @@ export const builderKeys = {
   diff: (id: string, from: string, to: string) => ["agents", "diff", id, from, to] as const,
   models: ["builder", "models"] as const,
   tools: ["builder", "tools"] as const,
+  credentials: ["builder", "credentials"] as const,
 };
 
 export function useAgent(id: string) {
@@ -96,6 +98,29 @@ export function useToolNames(enabled: boolean) {
       (await unwrap(api.GET("/api/v1/integrations/available"))).flatMap((integration) => integration.tools ?? []),
     enabled,
     staleTime: 10 * 60_000,
+    meta: { silent: true },
+  });
+}
+
+/** An org's connected account, offered for an action node's `credential_id`. */
+export interface CredentialChoice extends Choice {
+  provider: string;
+}
+
+export function useCredentialChoices(enabled: boolean) {
+  return useQuery({
+    queryKey: builderKeys.credentials,
+    // Only a connected account can be acted as (a run refuses any other).
+    queryFn: async (): Promise<CredentialChoice[]> =>
+      (await unwrap(api.GET("/api/v1/integrations")))
+        .filter((integration) => integration.status === "connected")
+        .map((integration) => ({
+          value: integration.id,
+          provider: integration.provider,
+          // The name people gave it, else the provider; the secret's last characters tell two apart.
+          label: `${integration.name || integration.provider} · ${integration.hint}`,
+        })),
+    enabled,
     meta: { silent: true },
   });
 }

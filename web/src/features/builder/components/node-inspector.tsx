@@ -12,6 +12,7 @@ import { outputHandles } from "../catalog";
 import { connectionProblem } from "../connection";
 import { splitKind } from "../graph";
 import { NodeIcon } from "../icons";
+import type { CredentialChoice } from "../queries";
 import { useRunStore } from "../run-store";
 import { SchemaForm, type TemplateField } from "../schema-form/schema-form";
 import { useBuilderStore, useIssueStore } from "../store";
@@ -33,9 +34,12 @@ function timezones(): string[] {
 /** The side panel for the selected node: label, settings form, connections, and its test-run output. */
 export function NodeInspector({
   suggestions,
+  credentials,
 }: {
   /** Field suggestions by x-widget (models, tools). */
   suggestions: Record<string, readonly string[]>;
+  /** The org's connected accounts, for action nodes' credential field. */
+  credentials: readonly CredentialChoice[];
 }) {
   const selectedId = useBuilderStore((state) => state.selectedNodeId);
   const selectedCount = useBuilderStore((state) => {
@@ -75,10 +79,18 @@ export function NodeInspector({
       </div>
     );
   }
-  return <SelectedNode key={selectedId} nodeId={selectedId} suggestions={suggestions} />;
+  return <SelectedNode key={selectedId} nodeId={selectedId} suggestions={suggestions} credentials={credentials} />;
 }
 
-function SelectedNode({ nodeId, suggestions }: { nodeId: string; suggestions: Record<string, readonly string[]> }) {
+function SelectedNode({
+  nodeId,
+  suggestions,
+  credentials,
+}: {
+  nodeId: string;
+  suggestions: Record<string, readonly string[]>;
+  credentials: readonly CredentialChoice[];
+}) {
   const data = useBuilderStore((state) => state.nodes.find((node) => node.id === nodeId)?.data);
   const info = useBuilderStore((state) => (data ? state.catalog.get(data.kind) : undefined));
   const issues = useIssueStore((state) => state.index.byNode[nodeId] ?? EMPTY_ISSUES);
@@ -106,6 +118,12 @@ function SelectedNode({ nodeId, suggestions }: { nodeId: string; suggestions: Re
     () => ({ approvers: ROLE_SUGGESTIONS, timezone: timezones(), ...suggestions }),
     [suggestions],
   );
+  // The accounts of the chosen tool's provider ("slack.post_message" → slack), or all before one is chosen.
+  const tool = typeof data?.config.tool === "string" ? data.config.tool : "";
+  const choices = React.useMemo(() => {
+    const provider = tool.split(".")[0];
+    return { credential: provider ? credentials.filter((choice) => choice.provider === provider) : credentials };
+  }, [tool, credentials]);
   const onConfigChange = React.useCallback(
     (config: Record<string, unknown>) => updateConfig(nodeId, config),
     [nodeId, updateConfig],
@@ -179,6 +197,7 @@ function SelectedNode({ nodeId, suggestions }: { nodeId: string; suggestions: Re
             readOnly={readOnly}
             renderTemplateTools={renderTemplateTools}
             suggestions={allSuggestions}
+            choices={choices}
           />
         </section>
       ) : (

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseCatalog } from "../catalog";
 import { NODE_TYPES_FIXTURE } from "../test-fixtures";
 import type { JsonSchema } from "./schema";
-import { SchemaForm, type TemplateField } from "./schema-form";
+import { type Choice, SchemaForm, type TemplateField } from "./schema-form";
 
 afterEach(cleanup);
 
@@ -44,12 +44,14 @@ function Harness({
   errors,
   renderTemplateTools,
   schema = SAMPLE,
+  choices,
 }: {
   initial: Record<string, unknown>;
   onValue: (value: Record<string, unknown>) => void;
   errors?: Record<string, string>;
   renderTemplateTools?: (field: TemplateField) => React.ReactNode;
   schema?: JsonSchema;
+  choices?: Record<string, readonly Choice[]>;
 }) {
   const [value, setValue] = React.useState(initial);
   return (
@@ -59,6 +61,7 @@ function Harness({
       idPrefix="t"
       errors={errors}
       renderTemplateTools={renderTemplateTools}
+      choices={choices}
       onChange={(next) => {
         setValue(next);
         onValue(next);
@@ -197,6 +200,50 @@ describe("SchemaForm", () => {
     expect(last()).toEqual({ variables: { total: 42, who: "{{trigger.data.name}}" } });
     fireEvent.click(screen.getByRole("button", { name: "Remove Variables 1" }));
     expect(last()).toEqual({ variables: { who: "{{trigger.data.name}}" } });
+  });
+
+  it("offers an id field's choices by label (a credential), keeping an unknown id visible", () => {
+    // As the server describes an action node's `credential_id` (UUID | None, x-widget credential).
+    const schema: JsonSchema = {
+      type: "object",
+      properties: {
+        credential_id: {
+          anyOf: [{ format: "uuid", type: "string" }, { type: "null" }],
+          default: null,
+          title: "Credential Id",
+          "x-widget": "credential",
+        },
+      },
+    };
+    const choices = {
+      credential: [
+        { value: "5f0c2a84-0000-4000-8000-000000000001", label: "Acme Slack · …x9Qa" },
+        { value: "5f0c2a84-0000-4000-8000-000000000002", label: "Support Slack · …Lm2c" },
+      ],
+    };
+    const { last } = setup({ credential_id: "0badbeef-0000-4000-8000-000000000000" }, { schema, choices });
+    const select = screen.getByLabelText("Credential Id") as HTMLSelectElement;
+    expect(select.tagName).toBe("SELECT");
+    expect(Array.from(select.options).map((option) => option.text)).toEqual([
+      "—",
+      "Not found (0badbeef…)",
+      "Acme Slack · …x9Qa",
+      "Support Slack · …Lm2c",
+    ]);
+    expect(select.value).toBe("0badbeef-0000-4000-8000-000000000000");
+    fireEvent.change(select, { target: { value: "5f0c2a84-0000-4000-8000-000000000002" } });
+    expect(last()).toEqual({ credential_id: "5f0c2a84-0000-4000-8000-000000000002" });
+    fireEvent.change(select, { target: { value: "" } });
+    expect(last()).toEqual({ credential_id: null });
+  });
+
+  it("keeps a text box for a widget without choices", () => {
+    const schema: JsonSchema = {
+      type: "object",
+      properties: { credential_id: { type: "string", title: "Credential Id", "x-widget": "credential" } },
+    };
+    setup({}, { schema });
+    expect(screen.getByLabelText("Credential Id").tagName).toBe("INPUT");
   });
 
   it("disables every control when read-only", () => {

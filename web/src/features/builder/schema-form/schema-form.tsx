@@ -52,6 +52,16 @@ export interface SchemaFormProps {
   renderTemplateTools?: (field: TemplateField) => React.ReactNode;
   /** Suggestions for text fields by `x-widget` (model, tool, approvers, timezone). */
   suggestions?: Record<string, readonly string[]>;
+  /**
+   * The only values a field may take, by `x-widget`, each with the label people know it by: an
+   * id field (credential) becomes a select of the org's records instead of a box for a UUID.
+   */
+  choices?: Record<string, readonly Choice[]>;
+}
+
+export interface Choice {
+  value: string;
+  label: string;
 }
 
 interface FormContext {
@@ -60,6 +70,7 @@ interface FormContext {
   idPrefix: string;
   renderTemplateTools?: (field: TemplateField) => React.ReactNode;
   suggestions: Record<string, readonly string[]>;
+  choices: Record<string, readonly Choice[]>;
 }
 
 const Context = React.createContext<FormContext | null>(null);
@@ -75,6 +86,8 @@ function textRows(text: string): number {
   const lines = text.split("\n").reduce((count, line) => count + Math.max(1, Math.ceil(line.length / 48)), 0);
   return Math.min(14, Math.max(3, lines + 1));
 }
+
+const NO_OPTIONS = {};
 
 export function fieldDomId(prefix: string, path: string): string {
   return `${prefix}-${path.replaceAll(/[^A-Za-z0-9_-]+/g, "-")}`;
@@ -92,11 +105,12 @@ export function SchemaForm({
   idPrefix,
   readOnly = false,
   renderTemplateTools,
-  suggestions = {},
+  suggestions = NO_OPTIONS,
+  choices = NO_OPTIONS,
 }: SchemaFormProps) {
   const context = React.useMemo<FormContext>(
-    () => ({ root: schema, errors, idPrefix, renderTemplateTools, suggestions }),
-    [schema, errors, idPrefix, renderTemplateTools, suggestions],
+    () => ({ root: schema, errors, idPrefix, renderTemplateTools, suggestions, choices }),
+    [schema, errors, idPrefix, renderTemplateTools, suggestions, choices],
   );
   const root = resolve(schema, schema);
   return (
@@ -244,7 +258,7 @@ function describedBy(id: string, hint: string | undefined, error: string | undef
 }
 
 function ScalarField({ name, required, path, value, onChange, spec, label }: SpecProps) {
-  const { errors, idPrefix, renderTemplateTools, suggestions } = useForm();
+  const { errors, idPrefix, renderTemplateTools, suggestions, choices } = useForm();
   const schema = spec.schema;
   const id = fieldDomId(idPrefix, path);
   const title = label ?? titleOf(schema, name);
@@ -303,6 +317,20 @@ function ScalarField({ name, required, path, value, onChange, spec, label }: Spe
       break;
     case "text":
     case "string": {
+      const options = spec.kind === "string" && widget ? choices[widget] : undefined;
+      if (options) {
+        control = (
+          <ChoiceSelect
+            id={id}
+            value={typeof value === "string" ? value : ""}
+            options={options}
+            allowNone={!required || spec.nullable}
+            onChange={(choice) => onChange(choice === "" ? (spec.nullable ? null : undefined) : choice)}
+            aria={aria}
+          />
+        );
+        break;
+      }
       textValue = typeof value === "string" ? value : "";
       setText = (text) => onChange(text === "" && spec.nullable ? null : text);
       const multiline = spec.kind === "text";
@@ -370,6 +398,37 @@ function ScalarField({ name, required, path, value, onChange, spec, label }: Spe
         </datalist>
       )}
     </FieldShell>
+  );
+}
+
+function ChoiceSelect({
+  id,
+  value,
+  options,
+  allowNone,
+  onChange,
+  aria,
+}: {
+  id: string;
+  value: string;
+  options: readonly Choice[];
+  allowNone: boolean;
+  onChange: (value: string) => void;
+  aria: React.AriaAttributes;
+}) {
+  // A value that is not among the choices (a deleted credential, one made in another org and
+  // imported) stays visible as such instead of silently showing the first option.
+  const known = value === "" || options.some((option) => option.value === value);
+  return (
+    <NativeSelect id={id} value={value} onChange={(event) => onChange(event.target.value)} {...aria}>
+      {(allowNone || value === "") && <option value="">{options.length === 0 ? "None available" : "—"}</option>}
+      {!known && <option value={value}>Not found ({value.slice(0, 8)}…)</option>}
+      {options.map((option) => (
+        <option key={option.value} value={option.value}>
+          {option.label}
+        </option>
+      ))}
+    </NativeSelect>
   );
 }
 
