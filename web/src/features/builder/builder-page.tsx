@@ -25,7 +25,6 @@ import { Palette } from "./components/palette";
 import { BuilderToolbar } from "./components/toolbar";
 import {
   type Agent,
-  type CredentialChoice,
   useAgent,
   useCredentialChoices,
   useDraft,
@@ -85,8 +84,6 @@ function prefetchPanels(): void {
 }
 
 /** `/agents/builder/?id=<agent>`: the visual editor of one agent's draft. */
-
-const NO_CREDENTIALS: readonly CredentialChoice[] = [];
 export function BuilderPage() {
   const agentId = useSearchParams().get("id") ?? "";
   const agent = useAgent(agentId);
@@ -379,7 +376,7 @@ function LoadedBuilder({
             </div>
             <div className="min-h-0 flex-1 overflow-y-auto">
               <TabsContent value="node" className="mt-0">
-                {loaded && <NodeInspector suggestions={suggestions} credentials={credentials.data ?? NO_CREDENTIALS} />}
+                {loaded && <NodeInspector suggestions={suggestions} credentials={credentials.data} />}
               </TabsContent>
               <TabsContent value="problems" className="mt-0">
                 <IssuesPanel onValidate={() => void validate()} validating={validating} />

@@ -38,8 +38,11 @@ export function NodeInspector({
 }: {
   /** Field suggestions by x-widget (models, tools). */
   suggestions: Record<string, readonly string[]>;
-  /** The org's connected accounts, for action nodes' credential field. */
-  credentials: readonly CredentialChoice[];
+  /**
+   * The org's connected accounts, for action nodes' credential field; undefined while unknown
+   * (loading, or the role cannot list them): the field then shows the id as it is.
+   */
+  credentials: readonly CredentialChoice[] | undefined;
 }) {
   const selectedId = useBuilderStore((state) => state.selectedNodeId);
   const selectedCount = useBuilderStore((state) => {
@@ -89,7 +92,7 @@ function SelectedNode({
 }: {
   nodeId: string;
   suggestions: Record<string, readonly string[]>;
-  credentials: readonly CredentialChoice[];
+  credentials: readonly CredentialChoice[] | undefined;
 }) {
   const data = useBuilderStore((state) => state.nodes.find((node) => node.id === nodeId)?.data);
   const info = useBuilderStore((state) => (data ? state.catalog.get(data.kind) : undefined));
@@ -121,6 +124,7 @@ function SelectedNode({
   // The accounts of the chosen tool's provider ("slack.post_message" → slack), or all before one is chosen.
   const tool = typeof data?.config.tool === "string" ? data.config.tool : "";
   const choices = React.useMemo(() => {
+    if (!credentials) return undefined;
     const provider = tool.split(".")[0];
     return { credential: provider ? credentials.filter((choice) => choice.provider === provider) : credentials };
   }, [tool, credentials]);
