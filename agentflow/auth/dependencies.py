@@ -16,13 +16,14 @@ from typing import Annotated, Any
 
 import psycopg
 from fastapi import Depends, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentflow.auth.repository import enter_org, enter_org_of_usable_key, touch_api_key
 from agentflow.kit.db import Database, session_connection
 from agentflow.kit.deps import SessionDep, request_meta
 from agentflow.kit.errors import Forbidden, Unauthorized
 from agentflow.kit.permissions import Permission
-from agentflow.kit.principal import Principal
+from agentflow.kit.principal import Principal, RequestMeta
 from agentflow.kit.ratelimit import RateLimiter, RateLimitState
 from agentflow.kit.security import TokenError, api_key_is_well_formed, decode_access_token, sha256_hex
 from agentflow.models.orgs import Role
@@ -55,6 +56,11 @@ def _user_from_token(request: Request, settings: Settings) -> UserIdentity:
     token = _bearer_token(request)
     if token is None:
         raise Unauthorized("Authentication required", code="AUTH_REQUIRED", headers={"WWW-Authenticate": "Bearer"})
+    return identity_from_token(token, settings)
+
+
+def identity_from_token(token: str, settings: Settings) -> UserIdentity:
+    """The user and org of a valid access token (however it was presented); 401 otherwise."""
     assert settings.jwt_secret is not None
     try:
         claims = decode_access_token(
@@ -82,12 +88,17 @@ async def authenticate(request: Request, response: Response, session: SessionDep
 
     On success the request's transaction has the principal's org as its row-level security context.
     """
+    return await _resolve_principal(request, response, in_session(session))
+
+
+def in_session(session: AsyncSession) -> ConnectionSource:
+    """The checks on the session's transaction: the context they set holds for the rest of it."""
 
     @asynccontextmanager
-    async def in_transaction() -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    async def connection() -> AsyncIterator[psycopg.AsyncConnection[Any]]:
         yield await session_connection(session)
 
-    return await _resolve_principal(request, response, in_transaction)
+    return connection
 
 
 async def authenticate_outside_transaction(request: Request, response: Response) -> Principal:
@@ -111,18 +122,9 @@ async def _resolve_principal(request: Request, response: Response, connection: C
     if api_key is not None:
         return await _principal_from_api_key(api_key, request, response, connection, settings, limiter)
     identity = _user_from_token(request, settings)
-    if identity.org_id is None:
-        raise Forbidden("Select an organization first (POST /auth/switch-org)", code="NO_ORGANIZATION")
-    _apply_headers(response, await limiter.hit(settings.rate_limit_org, "org", str(identity.org_id)))
-    async with connection() as conn:
-        role = await enter_org(conn, identity.user_id, identity.org_id)
-    if role is None:
-        # The token is genuine but membership was removed (or the account deactivated) since it
-        # was issued: refresh picks another org (or none).
-        raise Unauthorized("You are no longer a member of this organization", code="ORG_ACCESS_REVOKED")
-    principal = Principal(
-        org_id=identity.org_id, user_id=identity.user_id, role=Role(role), meta=await request_meta(request)
-    )
+    org_id = require_org(identity)
+    _apply_headers(response, await limiter.hit(settings.rate_limit_org, "org", str(org_id)))
+    principal = await member_principal(connection, identity.user_id, org_id, meta=await request_meta(request))
     request.state.principal = principal
     return principal
 
@@ -135,6 +137,50 @@ async def _principal_from_api_key(
     settings: Settings,
     limiter: RateLimiter,
 ) -> Principal:
+    principal, key_state = await api_key_principal(connection, limiter, settings, key, meta=await request_meta(request))
+    org_state = await limiter.hit(settings.rate_limit_org, "org", str(principal.org_id))
+    # Report whichever limit is closer to running out.
+    states = [s for s in (key_state, org_state) if s is not None]
+    _apply_headers(response, min(states, key=lambda s: s.remaining) if states else None)
+    return principal
+
+
+NO_META = RequestMeta()  # a WebSocket handshake's principal carries no request metadata
+
+# The credential checks themselves, shared with the live stream's WebSocket handshake
+# (executions/stream_auth.py), which has no Request or Response.
+
+
+def require_org(identity: UserIdentity) -> uuid.UUID:
+    if identity.org_id is None:
+        raise Forbidden("Select an organization first (POST /auth/switch-org)", code="NO_ORGANIZATION")
+    return identity.org_id
+
+
+async def member_principal(
+    connection: ConnectionSource, user_id: uuid.UUID, org_id: uuid.UUID, *, meta: RequestMeta = NO_META
+) -> Principal:
+    """A person acting in `org_id`, the org made the tenant context; 401 unless they are an active
+    member of it."""
+    async with connection() as conn:
+        role = await enter_org(conn, user_id, org_id)
+    if role is None:
+        # The token is genuine but membership was removed (or the account deactivated) since it
+        # was issued: refresh picks another org (or none).
+        raise Unauthorized("You are no longer a member of this organization", code="ORG_ACCESS_REVOKED")
+    return Principal(org_id=org_id, user_id=user_id, role=Role(role), meta=meta)
+
+
+async def api_key_principal(
+    connection: ConnectionSource,
+    limiter: RateLimiter,
+    settings: Settings,
+    key: str,
+    *,
+    meta: RequestMeta = NO_META,
+) -> tuple[Principal, RateLimitState | None]:
+    """The org an API key acts in, counted against the key's rate limit (whose state is returned);
+    401 unless the key is active, unrevoked and unexpired."""
     invalid = Unauthorized("The API key is invalid, revoked or expired", code="INVALID_API_KEY")
     if not api_key_is_well_formed(key):
         raise invalid
@@ -142,19 +188,13 @@ async def _principal_from_api_key(
     key_state = await limiter.hit(settings.rate_limit_api_key, "api_key", key_hash)
     async with connection() as conn:
         row = await enter_org_of_usable_key(conn, key_hash)
-    if row is None:
-        raise invalid
-    org_state = await limiter.hit(settings.rate_limit_org, "org", str(row.org_id))
-    # Report whichever limit is closer to running out.
-    states = [s for s in (key_state, org_state) if s is not None]
-    _apply_headers(response, min(states, key=lambda s: s.remaining) if states else None)
-    now = datetime.now(UTC)
-    if row.last_used_at is None or now - row.last_used_at > _TOUCH_INTERVAL:
-        async with connection() as conn:
+        if row is None:
+            raise invalid
+        now = datetime.now(UTC)
+        if row.last_used_at is None or now - row.last_used_at > _TOUCH_INTERVAL:
             await touch_api_key(conn, row, now)
-    return Principal(
-        org_id=row.org_id, api_key_id=row.id, scopes=frozenset(row.scopes), meta=await request_meta(request)
-    )
+    principal = Principal(org_id=row.org_id, api_key_id=row.id, scopes=frozenset(row.scopes), meta=meta)
+    return principal, key_state
 
 
 async def authenticate_user(request: Request) -> UserIdentity:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
@@ -29,8 +28,15 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import Headers, QueryParams
 
-from agentflow.auth.dependencies import authenticate
-from agentflow.auth.repository import enter_org, enter_org_of_usable_key, touch_api_key
+from agentflow.auth.dependencies import (
+    api_key_principal,
+    authenticate,
+    identity_from_token,
+    in_session,
+    member_principal,
+    require_org,
+)
+from agentflow.auth.repository import enter_org_of_usable_key
 from agentflow.executions import service
 from agentflow.kit.db import Database, session_connection
 from agentflow.kit.deps import SessionDep
@@ -39,20 +45,14 @@ from agentflow.kit.permissions import Permission
 from agentflow.kit.principal import Principal
 from agentflow.kit.ratelimit import RateLimiter
 from agentflow.kit.security import (
-    TokenError,
-    api_key_is_well_formed,
-    decode_access_token,
     new_secret_token,
     sha256_hex,
 )
-from agentflow.models.orgs import Role
 from agentflow.settings import Settings
 
 SUBPROTOCOL = "agentflow.v1"
 BEARER_SUBPROTOCOL_PREFIX = "bearer."
 REQUIRED = Permission.EXECUTIONS_READ
-# Same as authenticate's: writing last_used_at on every connection would turn reads into writes.
-_TOUCH_INTERVAL = timedelta(seconds=60)
 
 TicketParam = Annotated[
     str | None,
@@ -117,48 +117,7 @@ async def _principal_from_ticket(
         if row is None or row.org_id != org_id:
             raise _invalid_ticket()
         return Principal(org_id=row.org_id, api_key_id=row.id, scopes=frozenset(row.scopes))
-    user_id = uuid.UUID(record["user_id"])
-    role = await enter_org(await session_connection(session), user_id, org_id)
-    if role is None:
-        raise Unauthorized("You are no longer a member of this organization", code="ORG_ACCESS_REVOKED")
-    return Principal(org_id=org_id, user_id=user_id, role=Role(role))
-
-
-async def _principal_from_token(session: AsyncSession, settings: Settings, token: str) -> Principal:
-    assert settings.jwt_secret is not None
-    try:
-        claims = decode_access_token(
-            token,
-            secret=settings.jwt_secret.get_secret_value(),
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-        )
-    except TokenError as exc:
-        raise Unauthorized(str(exc), code="INVALID_TOKEN") from exc
-    if claims.org_id is None:
-        raise Forbidden("Select an organization first (POST /auth/switch-org)", code="NO_ORGANIZATION")
-    role = await enter_org(await session_connection(session), claims.user_id, claims.org_id)
-    if role is None:
-        raise Unauthorized("You are no longer a member of this organization", code="ORG_ACCESS_REVOKED")
-    return Principal(org_id=claims.org_id, user_id=claims.user_id, role=Role(role))
-
-
-async def _principal_from_api_key(
-    session: AsyncSession, limiter: RateLimiter, settings: Settings, key: str
-) -> Principal:
-    invalid = Unauthorized("The API key is invalid, revoked or expired", code="INVALID_API_KEY")
-    if not api_key_is_well_formed(key):
-        raise invalid
-    key_hash = sha256_hex(key)
-    await limiter.hit(settings.rate_limit_api_key, "api_key", key_hash)
-    conn = await session_connection(session)
-    row = await enter_org_of_usable_key(conn, key_hash)
-    if row is None:
-        raise invalid
-    now = datetime.now(UTC)
-    if row.last_used_at is None or now - row.last_used_at > _TOUCH_INTERVAL:
-        await touch_api_key(conn, row, now)
-    return Principal(org_id=row.org_id, api_key_id=row.id, scopes=frozenset(row.scopes))
+    return await member_principal(in_session(session), uuid.UUID(record["user_id"]), org_id)
 
 
 @dataclass(frozen=True)
@@ -200,10 +159,11 @@ async def authorize_connection(state: Any, credentials: StreamCredentials, execu
         if credentials.ticket is not None:
             principal = await _principal_from_ticket(session, state.redis, credentials.ticket, execution_id)
         elif credentials.api_key is not None:
-            principal = await _principal_from_api_key(session, limiter, settings, credentials.api_key)
+            principal, _ = await api_key_principal(in_session(session), limiter, settings, credentials.api_key)
         else:
             assert credentials.token is not None
-            principal = await _principal_from_token(session, settings, credentials.token)
+            identity = identity_from_token(credentials.token, settings)
+            principal = await member_principal(in_session(session), identity.user_id, require_org(identity))
         await limiter.hit(settings.rate_limit_org, "org", str(principal.org_id))
         require_read(principal)
         await service.load(session, principal, execution_id)
