@@ -8,8 +8,8 @@ import { PageContainer } from "@/components/shell/app-shell";
 import { Button } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Input, NativeSelect } from "@/components/ui/input";
-import { Label } from "@/components/ui/label";
 import { PageHeader } from "@/components/ui/page-header";
+import { FilterField } from "@/components/ui/filter-field";
 import { errorMessage } from "@/lib/api/errors";
 import { useCan } from "@/lib/auth/session";
 import { cn } from "@/lib/utils";
@@ -36,27 +36,6 @@ import {
 import { flattenPages, useAgentList } from "./queries";
 
 const SEARCH_DELAY_MS = 300;
-
-function FilterField({
-  id,
-  label,
-  className,
-  children,
-}: {
-  id: string;
-  label: string;
-  className?: string;
-  children: React.ReactNode;
-}) {
-  return (
-    <div className={cn("grid gap-1.5", className)}>
-      <Label htmlFor={id} className="text-xs text-muted-foreground">
-        {label}
-      </Label>
-      {children}
-    </div>
-  );
-}
 
 export function AgentsListPage() {
   const { filters, update } = useUrlFilters(parseAgentFilters, agentFiltersToSearch);

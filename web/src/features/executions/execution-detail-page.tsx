@@ -21,6 +21,7 @@ import { useCan } from "@/lib/auth/session";
 import { useExecutionStream } from "@/lib/stream/use-execution-stream";
 import { cn, formatCost, formatDuration, timeAgo } from "@/lib/utils";
 import { useNow } from "@/lib/use-now";
+import { isUuid } from "@/lib/ids";
 
 import { ApprovalForm } from "./components/approval-form";
 import { ApprovalRequestView } from "./components/approval-request";
@@ -44,15 +45,13 @@ import {
 } from "./queries";
 import { useStreamInvalidation } from "./use-stream-invalidation";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** Fallback polling while the stream is not live (refused, reconnecting). */
 const POLL_MS = 3000;
 
 export function ExecutionDetailPage() {
   const id = (useSearchParams().get("id") ?? "").toLowerCase();
   if (!id) return <NotFound message="No execution was given. Open one from the executions list." />;
-  if (!UUID.test(id)) return <NotFound message="This link's execution id is malformed." />;
+  if (!isUuid(id)) return <NotFound message="This link's execution id is malformed." />;
   return <ExecutionDetail key={id} id={id} />;
 }
 

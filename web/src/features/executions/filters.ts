@@ -4,6 +4,8 @@
  * Pure: parsing never throws, and unknown values are dropped rather than sent to the API.
  */
 import type { components } from "@/lib/api/schema";
+import { isDay, localMidnight } from "@/lib/days";
+import { isUuid } from "@/lib/ids";
 
 export type ExecutionStatus = components["schemas"]["ExecutionStatus"];
 
@@ -31,24 +33,13 @@ export interface ExecutionFilters {
   to?: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-function isDay(value: string): boolean {
-  const match = DAY.exec(value);
-  if (!match) return false;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const date = new Date(year, month - 1, day);
-  return date.getFullYear() === year && date.getMonth() === month - 1 && date.getDate() === day;
-}
-
 /** Filters from a query string; anything malformed is ignored. */
 export function parseFilters(params: Pick<URLSearchParams, "get">): ExecutionFilters {
   const filters: ExecutionFilters = {};
   const status = params.get("status");
   if (status && (EXECUTION_STATUSES as readonly string[]).includes(status)) filters.status = status as ExecutionStatus;
   const agent = params.get("agent");
-  if (agent && UUID.test(agent)) filters.agent = agent.toLowerCase();
+  if (agent && isUuid(agent)) filters.agent = agent.toLowerCase();
   const trigger = params.get("trigger");
   if (trigger && (TRIGGERS as readonly string[]).includes(trigger)) filters.trigger = trigger as Trigger;
   const from = params.get("from");
@@ -70,11 +61,6 @@ export function filtersToSearch(filters: ExecutionFilters): string {
 
 export function activeFilterCount(filters: ExecutionFilters): number {
   return (["status", "agent", "trigger", "from", "to"] as const).filter((key) => Boolean(filters[key])).length;
-}
-
-function localMidnight(day: string, addDays = 0): Date {
-  const [year, month, date] = day.split("-").map(Number) as [number, number, number];
-  return new Date(year, month - 1, date + addDays);
 }
 
 /** The API's query for these filters: days become instants at the viewer's local midnight. */

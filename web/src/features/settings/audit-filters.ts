@@ -4,6 +4,9 @@
  * never throws and drops what the API would refuse.
  */
 
+import { isDay, localMidnight } from "@/lib/days";
+import { isUuid } from "@/lib/ids";
+
 export interface AuditFilters {
   /** An exact action (`member.invited`) or a prefix ending in "." (`member.`). */
   action?: string;
@@ -65,25 +68,15 @@ export const RESOURCE_TYPES: Record<string, string> = {
   user: "User",
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const ACTION = /^[a-z0-9_.:-]{1,100}$/i;
 const RESOURCE = /^[a-z0-9_]{1,50}$/i;
-
-function isDay(value: string): boolean {
-  const match = DAY.exec(value);
-  if (!match) return false;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const date = new Date(year, month - 1, day);
-  return date.getFullYear() === year && date.getMonth() === month - 1 && date.getDate() === day;
-}
 
 export function parseAuditFilters(params: Pick<URLSearchParams, "get">): AuditFilters {
   const filters: AuditFilters = {};
   const action = params.get("action")?.trim();
   if (action && ACTION.test(action)) filters.action = action;
   const actor = params.get("actor");
-  if (actor && UUID.test(actor)) filters.actor = actor.toLowerCase();
+  if (actor && isUuid(actor)) filters.actor = actor.toLowerCase();
   const resource = params.get("resource");
   if (resource && RESOURCE.test(resource)) filters.resource = resource;
   const from = params.get("from");
@@ -104,11 +97,6 @@ export function auditFiltersToSearch(filters: AuditFilters): string {
 
 export function activeAuditFilters(filters: AuditFilters): number {
   return AUDIT_FILTER_KEYS.filter((key) => Boolean(filters[key])).length;
-}
-
-function localMidnight(day: string, addDays = 0): Date {
-  const [year, month, date] = day.split("-").map(Number) as [number, number, number];
-  return new Date(year, month - 1, date + addDays);
 }
 
 /** GET /org/audit-logs parameters; days become instants at the viewer's local midnight. */

@@ -8,9 +8,9 @@ import { Button } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Input, NativeSelect } from "@/components/ui/input";
 import { JsonView } from "@/components/ui/json-view";
-import { Label } from "@/components/ui/label";
 import { Skeleton } from "@/components/ui/skeleton";
 import { TBody, THead, Table, Td, Th, Tr } from "@/components/ui/table";
+import { FilterField } from "@/components/ui/filter-field";
 import { errorMessage } from "@/lib/api/errors";
 import { useCan } from "@/lib/auth/session";
 import { cn, formatDateTime } from "@/lib/utils";
@@ -33,27 +33,6 @@ export function AuditLogPage() {
       <SectionHeader id="audit" />
       <AuditLog />
     </SectionGate>
-  );
-}
-
-function FilterField({
-  id,
-  label,
-  className,
-  children,
-}: {
-  id: string;
-  label: string;
-  className?: string;
-  children: React.ReactNode;
-}) {
-  return (
-    <div className={cn("grid gap-1.5", className)}>
-      <Label htmlFor={id} className="text-xs text-muted-foreground">
-        {label}
-      </Label>
-      {children}
-    </div>
   );
 }
 

@@ -4,8 +4,7 @@ import { X } from "lucide-react";
 
 import { Button } from "@/components/ui/button";
 import { Input, NativeSelect } from "@/components/ui/input";
-import { Label } from "@/components/ui/label";
-import { cn } from "@/lib/utils";
+import { FilterField } from "@/components/ui/filter-field";
 
 import { EXECUTION_STATUSES, type ExecutionFilters, TRIGGERS, activeFilterCount } from "../filters";
 import { TRIGGER_LABELS } from "../format";
@@ -21,27 +20,6 @@ const STATUS_LABELS: Record<string, string> = {
   failed: "Failed",
   cancelled: "Cancelled",
 };
-
-function FilterField({
-  id,
-  label,
-  className,
-  children,
-}: {
-  id: string;
-  label: string;
-  className?: string;
-  children: React.ReactNode;
-}) {
-  return (
-    <div className={cn("grid gap-1.5", className)}>
-      <Label htmlFor={id} className="text-xs text-muted-foreground">
-        {label}
-      </Label>
-      {children}
-    </div>
-  );
-}
 
 /** Status, agent, trigger and date range; every change goes straight to the query string. */
 export function ExecutionFiltersBar({
