@@ -56,18 +56,22 @@ def drag_edge(page: Page, source: str, target: str, *, accepted: bool) -> None:
     page.mouse.up()
 
 
+def open_blank_agent(page: Page, base_url: str, user: Account, name: str) -> tuple[str, Locator]:
+    """A new agent with no nodes, open in the builder on a screen wide enough to draw on; its id
+    and the canvas."""
+    agent = httpx.post(f"{base_url}{API}/agents", json={"name": name}, headers=bearer(user.token))
+    assert agent.status_code == 201, agent.text
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    log_in(page, user)
+    page.goto(f"/agents/builder/?id={agent.json()['id']}")
+    expect(page.get_by_text("Start with a trigger")).to_be_visible()
+    return agent.json()["id"], page.get_by_role("application", name="Agent graph")
+
+
 def test_drag_nodes_from_the_palette_and_connect_their_handles(
     page: Page, base_url: str, user: Account, console_errors: list[str]
 ) -> None:
-    agent = httpx.post(f"{base_url}{API}/agents", json={"name": "Drawn by hand"}, headers=bearer(user.token))
-    assert agent.status_code == 201, agent.text
-    agent_id = agent.json()["id"]
-    page.set_viewport_size({"width": 1600, "height": 1000})
-    log_in(page, user)
-    page.goto(f"/agents/builder/?id={agent_id}")
-    canvas = page.get_by_role("application", name="Agent graph")
-    expect(page.get_by_text("Start with a trigger")).to_be_visible()
-
+    agent_id, canvas = open_blank_agent(page, base_url, user, "Drawn by hand")
     trigger = drop_from_palette(page, canvas, "Manual trigger", 200, 150)
     first = drop_from_palette(page, canvas, "Text template", 560, 150)
     second = drop_from_palette(page, canvas, "Text template", 560, 400)
@@ -108,13 +112,7 @@ def test_an_action_nodes_credential_is_picked_by_name(
         headers=bearer(user.token),
     )
     assert connected.status_code == 201, connected.text
-    agent = httpx.post(f"{base_url}{API}/agents", json={"name": "Calls billing"}, headers=bearer(user.token))
-    agent_id = agent.json()["id"]
-    page.set_viewport_size({"width": 1600, "height": 1000})
-    log_in(page, user)
-    page.goto(f"/agents/builder/?id={agent_id}")
-    canvas = page.get_by_role("application", name="Agent graph")
-    expect(page.get_by_text("Start with a trigger")).to_be_visible()
+    agent_id, canvas = open_blank_agent(page, base_url, user, "Calls billing")
     action = drop_from_palette(page, canvas, "Tool action", 400, 200)
 
     page.get_by_test_id(f"node-{action}").click()
