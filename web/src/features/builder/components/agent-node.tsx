@@ -9,7 +9,7 @@ import { cn } from "@/lib/utils";
 import { CanvasContext } from "../canvas-context";
 import { outputHandles } from "../catalog";
 import { splitKind } from "../graph";
-import { NodeIcon } from "../icons";
+import { NodeIcon } from "@/components/node-icon";
 import { useRunStore } from "../run-store";
 import { useIssueStore } from "../store";
 import type { FlowNode, HandleInfo, JsonObject } from "../types";

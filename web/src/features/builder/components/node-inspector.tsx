@@ -11,7 +11,7 @@ import { Label } from "@/components/ui/label";
 import { outputHandles } from "../catalog";
 import { connectionProblem } from "../connection";
 import { splitKind } from "../graph";
-import { NodeIcon } from "../icons";
+import { NodeIcon } from "@/components/node-icon";
 import type { CredentialChoice } from "../queries";
 import { useRunStore } from "../run-store";
 import { SchemaForm, type TemplateField } from "../schema-form/schema-form";

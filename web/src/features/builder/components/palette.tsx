@@ -7,7 +7,7 @@ import { Input } from "@/components/ui/input";
 import { cn } from "@/lib/utils";
 
 import { groupByCategory } from "../catalog";
-import { NodeIcon } from "../icons";
+import { NodeIcon } from "@/components/node-icon";
 import { useBuilderStore } from "../store";
 import type { NodeTypeInfo } from "../types";
 import { PALETTE_MIME } from "./canvas";

@@ -237,17 +237,7 @@ function FieldShell({
         {tools}
       </div>
       {children}
-      {error ? (
-        <p id={`${id}-error`} role="alert" className="text-xs font-medium text-destructive">
-          {error}
-        </p>
-      ) : (
-        hint && (
-          <p id={`${id}-hint`} className="text-xs text-muted-foreground">
-            {hint}
-          </p>
-        )
-      )}
+      <FieldMessage id={id} hint={hint} error={error} />
     </div>
   );
 }
@@ -401,6 +391,22 @@ function ScalarField({ name, required, path, value, onChange, spec, label }: Spe
   );
 }
 
+/** Under a field: its error if it has one, else its hint (ids as `describedBy` names them). */
+function FieldMessage({ id, hint, error }: { id: string; hint?: string; error?: string }) {
+  if (error) {
+    return (
+      <p id={`${id}-error`} role="alert" className="text-xs font-medium text-destructive">
+        {error}
+      </p>
+    );
+  }
+  return hint ? (
+    <p id={`${id}-hint`} className="text-xs text-muted-foreground">
+      {hint}
+    </p>
+  ) : null;
+}
+
 function ChoiceSelect({
   id,
   value,
@@ -503,17 +509,7 @@ function BooleanField({ name, required, path, value, onChange, spec, label }: Sp
           aria-invalid={error ? true : undefined}
         />
       </div>
-      {error ? (
-        <p id={`${id}-error`} role="alert" className="text-xs font-medium text-destructive">
-          {error}
-        </p>
-      ) : (
-        hint && (
-          <p id={`${id}-hint`} className="text-xs text-muted-foreground">
-            {hint}
-          </p>
-        )
-      )}
+      <FieldMessage id={id} hint={hint} error={error} />
     </div>
   );
 }

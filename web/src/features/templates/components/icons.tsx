@@ -1,6 +1,5 @@
 import {
   BookOpen,
-  Box,
   CalendarClock,
   Code,
   FileText,
@@ -35,10 +34,10 @@ import {
 import { cn } from "@/lib/utils";
 
 /**
- * Icons by the lucide name the API gives (templates' `icon`, node types' `icon`). A fixed map
- * rather than lucide's whole set keeps the bundle small; unknown names get a neutral icon.
+ * Template icons by the lucide name the API gives (a template's `icon`). A fixed map rather than
+ * lucide's whole set keeps the bundle small; unknown names get a generic one.
  */
-export const ICONS: Record<string, LucideIcon> = {
+const ICONS: Record<string, LucideIcon> = {
   "book-open": BookOpen,
   "calendar-clock": CalendarClock,
   code: Code,
@@ -68,36 +67,6 @@ export const ICONS: Record<string, LucideIcon> = {
   webhook: Webhook,
   wrench: Wrench,
 };
-
-/** The icon of each node kind, for steps whose node type the catalog does not name. */
-export const KIND_ICONS: Record<string, LucideIcon> = {
-  trigger: MousePointerClick,
-  ai: Sparkles,
-  action: Wrench,
-  logic: GitBranch,
-  flow: Reply,
-  human: UserCheck,
-  knowledge: BookOpen,
-  transform: Variable,
-};
-
-/** Each node kind's accent, from the theme's tokens so it reads in light and dark. */
-export const KIND_TONES: Record<string, string> = {
-  trigger: "bg-success/15 text-success",
-  ai: "bg-primary/12 text-primary",
-  human: "bg-warning/20 text-amber-700 dark:text-warning",
-  action: "bg-secondary text-secondary-foreground",
-  logic: "bg-accent text-accent-foreground",
-  flow: "bg-accent text-accent-foreground",
-  transform: "bg-muted text-muted-foreground",
-  knowledge: "bg-primary/12 text-primary",
-};
-
-/** A node type's icon: its catalog icon, else its kind's. */
-export function StepIcon({ icon, kind, className }: { icon: string | undefined; kind: string; className?: string }) {
-  const Icon = (icon ? ICONS[icon] : undefined) ?? KIND_ICONS[kind] ?? Box;
-  return <Icon className={className} aria-hidden />;
-}
 
 export function TemplateIcon({ name, className }: { name: string | null | undefined; className?: string }) {
   const Icon = (name ? ICONS[name] : undefined) ?? LayoutTemplate;

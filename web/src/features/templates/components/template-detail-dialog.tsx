@@ -9,12 +9,13 @@ import { Dialog, DialogContent, DialogDescription, DialogHeader, DialogTitle } f
 import { Input } from "@/components/ui/input";
 import { Field } from "@/components/ui/label";
 import { Skeleton } from "@/components/ui/skeleton";
+import { FAMILY_TONES, NodeGlyph } from "@/components/node-icon";
 import { errorMessage } from "@/lib/api/errors";
 import { cn } from "@/lib/utils";
 
 import { countKinds, integrationsUsed, kindCountLabel, orderSteps } from "../graph-summary";
 import { type TemplateSummary, useNodeTypeNames, useTemplate } from "../queries";
-import { KIND_TONES, StepIcon, TemplateIcon } from "./icons";
+import { TemplateIcon } from "./icons";
 
 /** A template up close: what it does, its steps in run order, and Install with a name of your choice. */
 export function TemplateDetailDialog({
@@ -80,7 +81,7 @@ export function TemplateDetailDialog({
                 </h4>
                 <div className="flex flex-wrap gap-1.5" aria-label="Steps by kind">
                   {kinds.map(([kind, count]) => (
-                    <span key={kind} className={cn("rounded-md px-1.5 py-0.5 text-xs font-medium", KIND_TONES[kind])}>
+                    <span key={kind} className={cn("rounded-md px-1.5 py-0.5 text-xs font-medium", FAMILY_TONES[kind])}>
                       {kindCountLabel(kind, count)}
                     </span>
                   ))}
@@ -107,10 +108,10 @@ export function TemplateDetailDialog({
                       <span
                         className={cn(
                           "flex size-6 shrink-0 items-center justify-center rounded-md",
-                          KIND_TONES[step.type] ?? "bg-muted text-muted-foreground",
+                          FAMILY_TONES[step.type] ?? "bg-muted text-muted-foreground",
                         )}
                       >
-                        <StepIcon icon={catalog.data?.icons[step.key]} kind={step.type} className="size-3.5" />
+                        <NodeGlyph icon={catalog.data?.icons[step.key]} family={step.type} className="size-3.5" />
                       </span>
                       <span className="min-w-0 flex-1 truncate">{step.label}</span>
                       <span className="shrink-0 text-xs text-muted-foreground">

@@ -24,7 +24,10 @@ import {
 
 import { cn } from "@/lib/utils";
 
-/** Node-type icons by the lucide name the catalog gives; a fixed map keeps the bundle small. */
+/**
+ * A node type's icon and its family's accent, wherever node types are shown (the builder, template
+ * steps). Icons by the lucide name the catalog gives; a fixed map keeps the bundle small.
+ */
 const ICONS: Record<string, LucideIcon> = {
   "book-open": BookOpen,
   "calendar-clock": CalendarClock,
@@ -70,6 +73,21 @@ export const FAMILY_TONES: Record<string, string> = {
   knowledge: "bg-primary/12 text-primary",
 };
 
+/** The catalog's icon for a node type, else its family's, else a neutral box; bare. */
+export function NodeGlyph({
+  icon,
+  family,
+  className,
+}: {
+  icon: string | undefined;
+  family: string;
+  className?: string;
+}) {
+  const Icon = (icon ? ICONS[icon] : undefined) ?? FAMILY_ICONS[family] ?? Box;
+  return <Icon className={className} aria-hidden />;
+}
+
+/** The same on its family's tinted square. */
 export function NodeIcon({
   icon,
   family,
@@ -81,7 +99,6 @@ export function NodeIcon({
   className?: string;
   iconClassName?: string;
 }) {
-  const Icon = (icon ? ICONS[icon] : undefined) ?? FAMILY_ICONS[family] ?? Box;
   return (
     <span
       className={cn(
@@ -91,7 +108,7 @@ export function NodeIcon({
       )}
     >
       {/* overflow-visible: an SVG that clips is one more paint chunk per canvas node, every frame */}
-      <Icon className={cn("size-4 overflow-visible", iconClassName)} aria-hidden />
+      <NodeGlyph icon={icon} family={family} className={cn("size-4 overflow-visible", iconClassName)} />
     </span>
   );
 }
