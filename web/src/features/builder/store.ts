@@ -119,6 +119,24 @@ function selectedIdOf(nodes: readonly FlowNode[]): string | null {
   return found;
 }
 
+/** The builder's data before a draft is loaded (the actions are left out: they never change). */
+function emptyState() {
+  return {
+    catalog: new Map(),
+    nodes: [],
+    edges: [],
+    readOnly: false,
+    past: [],
+    future: [],
+    clipboard: null,
+    pasteCount: 0,
+    changeSeq: 0,
+    selectedNodeId: null,
+    dragging: false,
+    lastEdit: null,
+  } satisfies Partial<BuilderState>;
+}
+
 export const useBuilderStore = create<BuilderState>()((set, get) => {
   /** Record the state before a change, for undo; clears redo. */
   function remember(coalesceKey?: string): void {
@@ -161,18 +179,7 @@ export const useBuilderStore = create<BuilderState>()((set, get) => {
   }
 
   return {
-    catalog: new Map(),
-    nodes: [],
-    edges: [],
-    readOnly: false,
-    past: [],
-    future: [],
-    clipboard: null,
-    pasteCount: 0,
-    changeSeq: 0,
-    selectedNodeId: null,
-    dragging: false,
-    lastEdit: null,
+    ...emptyState(),
 
     load: (definition, catalog, options) => {
       const { nodes, edges } = fromDefinition(definition);
@@ -401,19 +408,6 @@ export const useBuilderStore = create<BuilderState>()((set, get) => {
 });
 
 export function resetBuilderStore(): void {
-  useBuilderStore.setState({
-    catalog: new Map(),
-    nodes: [],
-    edges: [],
-    readOnly: false,
-    past: [],
-    future: [],
-    clipboard: null,
-    pasteCount: 0,
-    changeSeq: 0,
-    selectedNodeId: null,
-    dragging: false,
-    lastEdit: null,
-  });
+  useBuilderStore.setState(emptyState());
   useIssueStore.setState({ issues: [], index: EMPTY_INDEX });
 }
