@@ -180,7 +180,7 @@ async def test_removed_member_loses_access_immediately(client: httpx.AsyncClient
     after = await client.get(f"{API}/org", headers=editor.headers)
     assert after.status_code == 401
     assert after.json()["error"]["code"] == "ORG_ACCESS_REVOKED"
-    # Also where the check runs outside any transaction (authenticate_outside_transaction).
+    # Also where the check rides with the read, outside any transaction (`reads`, `TenantReads`).
     members = await client.get(f"{API}/org/members", headers=editor.headers)
     assert members.status_code == 401
     assert members.json()["error"]["code"] == "ORG_ACCESS_REVOKED"

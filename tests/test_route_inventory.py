@@ -18,10 +18,11 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from agentflow.app import PUBLIC_ROUTES
-from agentflow.auth.dependencies import authenticate, authenticate_outside_transaction, authenticate_user
+from agentflow.auth.dependencies import authenticate, authenticate_user, reads
 from agentflow.auth.router import identify
 from agentflow.executions.stream_auth import stream_reader
 from agentflow.kit.deps import _session
+from agentflow.kit.permissions import Permission
 from tests.api_fixtures import (
     API,
     PASSWORD,
@@ -45,13 +46,23 @@ from tests.routes import (
 
 # `identify` (GET /auth/me) takes either kind of caller and calls `authenticate` or
 # `authenticate_user` itself rather than through Depends; so does `stream_reader` (the execution
-# event routes), which also takes a single-use stream ticket instead. The behavioural test below
-# checks they really refuse anonymous callers.
-AUTHENTICATORS: frozenset[Callable[..., Any]] = frozenset(
-    {authenticate, authenticate_outside_transaction, authenticate_user, identify, stream_reader}
-)
-# The two that resolve an org principal.
-ORG_AUTHENTICATORS = {authenticate, authenticate_outside_transaction}
+# event routes), which also takes a single-use stream ticket instead, and so do the dependencies
+# `reads(...)` makes. The behavioural test below checks they really refuse anonymous callers.
+AUTHENTICATORS: frozenset[Callable[..., Any]] = frozenset({authenticate, authenticate_user, identify, stream_reader})
+
+
+def is_tenant_reads(call: Any) -> bool:
+    """A dependency made by `reads(...)`: each is a new closure, all of one function."""
+    return getattr(call, "__code__", None) is reads(Permission.ORG_READ).dependency.__code__
+
+
+def authenticates(call: Any) -> bool:
+    return call in AUTHENTICATORS or is_tenant_reads(call)
+
+
+def resolves_org_principal(call: Any) -> bool:
+    return call is authenticate or is_tenant_reads(call)
+
 
 ALL_ROUTES = sorted(route_keys(collection_time_app()))
 PROTECTED_ROUTES = [key for key in ALL_ROUTES if key not in PUBLIC_ROUTES]
@@ -80,7 +91,7 @@ def test_the_inventory_misses_no_documented_operation(app: FastAPI) -> None:
 def test_every_non_public_route_authenticates(app: FastAPI, key: tuple[str, str]) -> None:
     route = api_route(app, *key)
     calls = set(dependency_calls(route.dependant))
-    assert calls & AUTHENTICATORS, (
+    assert any(authenticates(c) for c in calls), (
         f"{route_id(key)} has neither `authenticate` nor `authenticate_user` in its dependencies. "
         "Declare a permission (requires(...)) or CurrentUser, or - after review - add it to PUBLIC_ROUTES."
     )
@@ -90,19 +101,26 @@ def test_every_non_public_route_authenticates(app: FastAPI, key: tuple[str, str]
 def test_every_org_scoped_route_declares_its_permission(app: FastAPI, key: tuple[str, str]) -> None:
     """A route that resolves an org principal states the permission it needs in its signature."""
     calls = list(dependency_calls(api_route(app, *key).dependant))
-    if not ORG_AUTHENTICATORS & set(calls):
+    if not any(resolves_org_principal(c) for c in calls):
         return
     permissions = {c.required_permission for c in calls if hasattr(c, "required_permission")}
     assert len(permissions) == 1, f"{route_id(key)} must use exactly one requires(Permission.…); found {permissions}"
 
 
 @pytest.mark.parametrize("key", PROTECTED_ROUTES, ids=route_id)
-def test_a_route_authenticated_outside_a_transaction_takes_no_session(app: FastAPI, key: tuple[str, str]) -> None:
-    """Such a route's reads set their own tenant context; a session would have none (it would
-    fail closed, showing no rows), so taking one there is a mistake this catches early."""
+def test_a_route_that_reads_outside_a_transaction_takes_no_session(app: FastAPI, key: tuple[str, str]) -> None:
+    """A `reads(...)` route's reads set their own tenant context; a session would have none (it
+    would fail closed, showing no rows), so taking one there is a mistake this catches early."""
     calls = set(dependency_calls(api_route(app, *key).dependant))
-    if authenticate_outside_transaction in calls:
+    if any(is_tenant_reads(c) for c in calls):
         assert _session not in calls, f"{route_id(key)} authenticates outside a transaction but takes a session"
+
+
+def test_the_members_list_reads_outside_a_transaction(app: FastAPI) -> None:
+    """The check above is not vacuous: the busiest list is a `reads(...)` route."""
+    calls = dependency_calls(api_route(app, "GET", f"{API}/org/members").dependant)
+    assert any(is_tenant_reads(c) for c in calls)
+    assert not any(is_tenant_reads(c) for c in dependency_calls(api_route(app, "GET", f"{API}/org").dependant))
 
 
 def test_every_public_route_exists(app: FastAPI) -> None:

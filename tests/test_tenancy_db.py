@@ -9,7 +9,11 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
+from agentflow.auth.dependencies import TenantReads
+from agentflow.auth.repository import enter_org
 from agentflow.kit.db import Database, fetch_in_context, session_connection
+from agentflow.kit.errors import Forbidden, Unauthorized
+from agentflow.kit.permissions import Permission
 from tests.api_fixtures import add_member, create_api_key, signup
 
 
@@ -117,5 +121,61 @@ async def test_one_round_trip_reads_keep_their_context_to_their_own_transaction(
         hostile = "x'); SELECT set_config('app.org_id', 'evil', false); --"
         assert await db.read_in_context("SELECT %(v)s", {"v": hostile}, org_id=None, user_id=None) == [(hostile,)]
         assert await db.read_in_context(context, {}, org_id=None, user_id=None) in ([("", "")], [(None, None)])
+    finally:
+        await db.dispose()
+
+
+async def test_an_org_becomes_the_context_only_through_an_active_membership(client: httpx.AsyncClient, stack) -> None:
+    """`enter_org` sends the membership check and a read in one message: the read sees the org's
+    rows only if the user is an active member; otherwise the database itself shows it nothing."""
+    alice, bob = await signup(client), await signup(client)
+    alice_id, alice_org, bob_org = uuid.UUID(alice.user_id), uuid.UUID(alice.org_id), uuid.UUID(bob.org_id)
+    audit_rows = "SELECT count(*) FROM audit_logs WHERE org_id = %(org_id)s"
+    with psycopg.connect(stack.owner_url) as conn:  # the owner bypasses row-level security
+        assert conn.execute("SELECT count(*) FROM audit_logs WHERE org_id = %s", (bob_org,)).fetchone()[0] > 0
+    db = Database(stack.app_url, pool_size=1, max_overflow=0)
+    try:
+        async with db.autocommit_connection() as conn:
+            role, rows = await enter_org(conn, alice_id, alice_org, then=audit_rows, params={})
+            assert role == "owner" and rows[0][0] > 0
+            # A genuine user naming an org they are not in: no role, and its rows stay invisible.
+            assert await enter_org(conn, alice_id, bob_org, then=audit_rows, params={}) == (None, [(0,)])
+            # Nor does a context left by an earlier statement of the same transaction survive.
+            hijack = f"SELECT set_config('app.org_id', '{bob_org}', true)"
+            async with conn.transaction():
+                await conn.execute(hijack)
+                assert await enter_org(conn, alice_id, bob_org, then=audit_rows, params={}) == (None, [(0,)])
+        with psycopg.connect(stack.owner_url) as owner:
+            owner.execute("UPDATE users SET is_active = false WHERE id = %s", (alice_id,))
+        async with db.autocommit_connection() as conn:
+            assert await enter_org(conn, alice_id, alice_org, then=audit_rows, params={}) == (None, [(0,)])
+    finally:
+        await db.dispose()
+
+
+async def test_tenant_reads_hand_out_rows_only_to_a_member_allowed_the_permission(
+    client: httpx.AsyncClient, stack
+) -> None:
+    """`TenantReads` (what `reads(...)` routes get) confirms a person with their first read."""
+    owner = await signup(client)
+    viewer = await add_member(client, owner, "viewer")
+    outsider = await signup(client)
+    org_id = uuid.UUID(owner.org_id)
+    members = "SELECT m.user_id::text FROM org_memberships m WHERE m.org_id = %(org_id)s ORDER BY m.created_at"
+    db = Database(stack.app_url, pool_size=1, max_overflow=0)
+    try:
+        reads = TenantReads(db, Permission.ORG_READ, member=(uuid.UUID(viewer.user_id), org_id))
+        assert await reads.fetch(members, {}) == [(owner.user_id,), (viewer.user_id,)]
+        assert await reads.fetch(members, {}) == [(owner.user_id,), (viewer.user_id,)]  # confirmed: plain reads
+        # A role without the permission: 403, however many rows the read found.
+        with pytest.raises(Forbidden) as refused:
+            await TenantReads(db, Permission.MEMBERS_MANAGE, member=(uuid.UUID(viewer.user_id), org_id)).fetch(
+                members, {}
+            )
+        assert refused.value.details == {"required_permission": "members.manage"}
+        # A valid user who is not a member: 401, nothing read.
+        with pytest.raises(Unauthorized) as revoked:
+            await TenantReads(db, Permission.ORG_READ, member=(uuid.UUID(outsider.user_id), org_id)).fetch(members, {})
+        assert revoked.value.code == "ORG_ACCESS_REVOKED"
     finally:
         await db.dispose()

@@ -4,12 +4,15 @@ A route states what it needs in its signature, e.g.
 `principal: Annotated[Principal, requires(Permission.MEMBERS_MANAGE)]`. The org always comes from
 the verified JWT or API key, never from the URL or a client-chosen header, and the request's
 transaction gets that org as its row-level security context before any route code runs.
+
+A route that only reads may take `reader: Annotated[TenantReads, reads(Permission.ORG_READ)]`
+instead: no session, and each read carries the tenant context itself (see `TenantReads`).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -88,7 +91,11 @@ async def authenticate(request: Request, response: Response, session: SessionDep
 
     On success the request's transaction has the principal's org as its row-level security context.
     """
-    return await _resolve_principal(request, response, in_session(session))
+    connection = in_session(session)
+    if request.headers.get("x-api-key") is not None:
+        return await _principal_from_api_key(request, response, connection)
+    user_id, org_id = await _person_in_org(request, response)
+    return await member_principal(connection, user_id, org_id, meta=await request_meta(request))
 
 
 def in_session(session: AsyncSession) -> ConnectionSource:
@@ -101,42 +108,28 @@ def in_session(session: AsyncSession) -> ConnectionSource:
     return connection
 
 
-async def authenticate_outside_transaction(request: Request, response: Response) -> Principal:
-    """`authenticate` for routes that only read, each read setting the tenant context itself
-    (`Database.read_in_context`), and take no session.
-
-    The check runs on an autocommit connection, in one round trip for a person's token, and no
-    transaction is opened: a list read by a person costs 2 round trips instead of 4 (BEGIN,
-    context + role, the list, COMMIT), the biggest share of such a request's CPU
-    (bench/api_bench.py). With no session there is no context to forget: a route here that took
-    one anyway would see no tenant rows at all.
-    """
+async def authenticate_api_key_outside_transaction(request: Request, response: Response) -> Principal:
+    """The org principal of the request's `X-API-Key`, checked on a pooled autocommit connection
+    (no session, no transaction), for routes that read outside any session."""
     db: Database = request.app.state.db
-    return await _resolve_principal(request, response, db.autocommit_connection)
+    return await _principal_from_api_key(request, response, db.autocommit_connection)
 
 
-async def _resolve_principal(request: Request, response: Response, connection: ConnectionSource) -> Principal:
+async def _person_in_org(request: Request, response: Response) -> tuple[uuid.UUID, uuid.UUID]:
+    """The user and org of the request's access token, counted against the org's rate limit; the
+    membership is still to be confirmed."""
     settings: Settings = request.app.state.settings
     limiter: RateLimiter = request.app.state.rate_limiter
-    api_key = request.headers.get("x-api-key")
-    if api_key is not None:
-        return await _principal_from_api_key(api_key, request, response, connection, settings, limiter)
     identity = _user_from_token(request, settings)
     org_id = require_org(identity)
     _apply_headers(response, await limiter.hit(settings.rate_limit_org, "org", str(org_id)))
-    principal = await member_principal(connection, identity.user_id, org_id, meta=await request_meta(request))
-    request.state.principal = principal
-    return principal
+    return identity.user_id, org_id
 
 
-async def _principal_from_api_key(
-    key: str,
-    request: Request,
-    response: Response,
-    connection: ConnectionSource,
-    settings: Settings,
-    limiter: RateLimiter,
-) -> Principal:
+async def _principal_from_api_key(request: Request, response: Response, connection: ConnectionSource) -> Principal:
+    settings: Settings = request.app.state.settings
+    limiter: RateLimiter = request.app.state.rate_limiter
+    key = request.headers.get("x-api-key") or ""
     principal, key_state = await api_key_principal(connection, limiter, settings, key, meta=await request_meta(request))
     org_state = await limiter.hit(settings.rate_limit_org, "org", str(principal.org_id))
     # Report whichever limit is closer to running out.
@@ -163,7 +156,11 @@ async def member_principal(
     """A person acting in `org_id`, the org made the tenant context; 401 unless they are an active
     member of it."""
     async with connection() as conn:
-        role = await enter_org(conn, user_id, org_id)
+        role, _ = await enter_org(conn, user_id, org_id)
+    return _confirmed_member(role, user_id, org_id, meta)
+
+
+def _confirmed_member(role: str | None, user_id: uuid.UUID, org_id: uuid.UUID, meta: RequestMeta) -> Principal:
     if role is None:
         # The token is genuine but membership was removed (or the account deactivated) since it
         # was issued: refresh picks another org (or none).
@@ -204,27 +201,85 @@ async def authenticate_user(request: Request) -> UserIdentity:
     return _user_from_token(request, request.app.state.settings)
 
 
-def requires(permission: Permission, *, transaction: bool = True) -> Any:
-    """Dependency factory: authenticate, then check `permission` against the role or scopes.
+def require_permission(principal: Principal, permission: Permission) -> None:
+    """403 unless the principal's role or scopes allow `permission`."""
+    if not principal.can(permission):
+        who = "This API key's scopes do not" if principal.is_api_key else "Your role does not"
+        raise Forbidden(
+            f"{who} allow '{permission.value}'", code="FORBIDDEN", details={"required_permission": permission.value}
+        )
 
-    `transaction=False` for a route that only reads, with `Database.read_in_context`, and takes no
-    session (`authenticate_outside_transaction`).
-    """
-    authenticator = authenticate if transaction else authenticate_outside_transaction
 
-    async def check(principal: Principal) -> Principal:
-        if not principal.can(permission):
-            who = "This API key's scopes do not" if principal.is_api_key else "Your role does not"
-            raise Forbidden(
-                f"{who} allow '{permission.value}'", code="FORBIDDEN", details={"required_permission": permission.value}
-            )
+def requires(permission: Permission) -> Any:
+    """Dependency factory: authenticate, then check `permission` against the role or scopes."""
+
+    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        require_permission(principal, permission)
         return principal
 
-    # Set as an object: FastAPI resolves string annotations (this module's `from __future__`) in
-    # the module's namespace, where the local `authenticator` does not exist.
-    check.__annotations__["principal"] = Annotated[Principal, Depends(authenticator)]
     check.required_permission = permission  # type: ignore[attr-defined]  # read by the route inventory
     return Depends(check)
+
+
+class TenantReads:
+    """What a route that only reads takes instead of a Principal and a session (`reads(...)`):
+    reads on a pooled autocommit connection, each sent in one message with the caller's tenant
+    context, and the only way such a route sees the caller's org.
+
+    A person's membership is not read on its own: it rides with their first read (`enter_org`'s
+    `then`), the org becomes the context only through that membership row (a former member reads
+    nothing), and the rows are handed out only once the role is confirmed and allows the route's
+    permission. A person's list request is then one PostgreSQL round trip instead of two, the
+    largest share of its CPU (bench/api_bench.py).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        permission: Permission,
+        *,
+        principal: Principal | None = None,
+        member: tuple[uuid.UUID, uuid.UUID] | None = None,
+        meta: RequestMeta = NO_META,
+    ) -> None:
+        assert (principal is None) != (member is None), "a confirmed principal, or a member to confirm"
+        self._db = db
+        self._permission = permission
+        self._principal = principal
+        self._member = member  # (user_id, org_id) from a verified access token, membership unread
+        self._meta = meta
+
+    async def fetch(self, query: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """`query`'s rows in the caller's tenant context: plain SQL with `%(name)s` placeholders
+        from `params`, which may also use `%(org_id)s` and `%(user_id)s`."""
+        if self._principal is not None:
+            p = self._principal
+            return await self._db.read_in_context(query, params, org_id=p.org_id, user_id=p.user_id)
+        assert self._member is not None
+        user_id, org_id = self._member
+        async with self._db.autocommit_connection() as conn:
+            role, rows = await enter_org(conn, user_id, org_id, then=query, params=params)
+        principal = _confirmed_member(role, user_id, org_id, self._meta)
+        require_permission(principal, self._permission)
+        self._principal = principal
+        return rows
+
+
+def reads(permission: Permission) -> Any:
+    """Dependency factory for a route that only reads, with no session: a `TenantReads` for the
+    caller, who must be allowed `permission` (checked before any rows reach the route)."""
+
+    async def tenant_reads(request: Request, response: Response) -> TenantReads:
+        db: Database = request.app.state.db
+        if request.headers.get("x-api-key") is not None:
+            principal = await authenticate_api_key_outside_transaction(request, response)
+            require_permission(principal, permission)
+            return TenantReads(db, permission, principal=principal)
+        member = await _person_in_org(request, response)
+        return TenantReads(db, permission, member=member, meta=await request_meta(request))
+
+    tenant_reads.required_permission = permission  # type: ignore[attr-defined]  # read by the route inventory
+    return Depends(tenant_reads)
 
 
 CurrentUser = Annotated[UserIdentity, Depends(authenticate_user)]

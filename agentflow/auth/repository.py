@@ -9,6 +9,7 @@ no ORM work. Everything else goes through the ORM.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,15 +18,18 @@ import psycopg
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agentflow.kit.db import Database, fetch_in_context, fetch_last
+from agentflow.kit.db import Database, fetch_each, fetch_in_context, fetch_last
 from agentflow.models.auth import RefreshToken
 from agentflow.models.orgs import Organization, OrgMembership, User
 
-# Only an active user's membership counts.
-_ROLE_IN_ORG = """
-SELECT m.role FROM org_memberships m JOIN users u ON u.id = m.user_id
-WHERE m.user_id = %(user_id)s AND m.org_id = %(org_id)s AND u.is_active
-"""
+# A person enters an org: with only the user in context, row-level security shows their own
+# memberships; the org becomes the context only through an active user's membership row, so
+# without one every tenant table stays empty for the rest of the transaction (fail closed).
+_ENTER_ORG = """
+SELECT set_config('app.user_id', %(user_id)s, true), set_config('app.org_id', '', true);
+SELECT m.role, set_config('app.org_id', m.org_id::text, true)
+FROM org_memberships m JOIN users u ON u.id = m.user_id
+WHERE m.user_id = %(user_id)s AND m.org_id = %(org_id)s AND u.is_active"""
 
 # The user (any state: the caller decides) and each org they belong to, one row per org; a user
 # with no org yields one row of NULLs after the user's columns.
@@ -126,11 +130,25 @@ class UserRepository:
 # it) or on an autocommit connection (where it ends with the message: see `Database`).
 
 
-async def enter_org(conn: psycopg.AsyncConnection[Any], user_id: uuid.UUID, org_id: uuid.UUID) -> str | None:
-    """Make `org_id` the tenant context; return the user's role there, or None unless they are an
-    active member of it."""
-    rows = await fetch_in_context(conn, _ROLE_IN_ORG, {}, org_id=org_id, user_id=user_id)
-    return str(rows[0][0]) if rows else None
+async def enter_org(
+    conn: psycopg.AsyncConnection[Any],
+    user_id: uuid.UUID,
+    org_id: uuid.UUID,
+    *,
+    then: str | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> tuple[str | None, list[tuple[Any, ...]]]:
+    """Make `org_id` the tenant context if the user is an active member of it; return their role
+    there (None if not a member) and the rows of the read `then`, sent in the same message and run
+    in that context (so it reads nothing for a non-member).
+
+    `then` is plain SQL with `%(name)s` placeholders from `params`, and may use `%(org_id)s` and
+    `%(user_id)s`.
+    """
+    statements = _ENTER_ORG if then is None else f"{_ENTER_ORG};\n{then}"
+    results = await fetch_each(conn, statements, {**(params or {}), "org_id": str(org_id), "user_id": str(user_id)})
+    membership = results[1]
+    return (str(membership[0][0]) if membership else None), results[2] if then is not None else []
 
 
 async def enter_org_of_usable_key(conn: psycopg.AsyncConnection[Any], key_hash: str) -> UsableApiKey | None:

@@ -7,7 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from agentflow.auth import service
-from agentflow.auth.dependencies import CurrentUser, UserIdentity, authenticate_outside_transaction, authenticate_user
+from agentflow.auth.dependencies import (
+    CurrentUser,
+    UserIdentity,
+    authenticate_api_key_outside_transaction,
+    authenticate_user,
+)
 from agentflow.auth.schemas import (
     AcceptInviteIn,
     LoginIn,
@@ -109,7 +114,7 @@ async def identify(request: Request, response: Response) -> Principal | UserIden
     No request session: `me` reads without one, and a key is checked outside any transaction.
     """
     if request.headers.get("x-api-key") is not None:
-        return await authenticate_outside_transaction(request, response)
+        return await authenticate_api_key_outside_transaction(request, response)
     return await authenticate_user(request)
 
 

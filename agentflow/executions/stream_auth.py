@@ -35,12 +35,13 @@ from agentflow.auth.dependencies import (
     in_session,
     member_principal,
     require_org,
+    require_permission,
 )
 from agentflow.auth.repository import enter_org_of_usable_key
 from agentflow.executions import service
 from agentflow.kit.db import Database, session_connection
 from agentflow.kit.deps import SessionDep
-from agentflow.kit.errors import BadRequest, Forbidden, Unauthorized
+from agentflow.kit.errors import BadRequest, Unauthorized
 from agentflow.kit.permissions import Permission
 from agentflow.kit.principal import Principal
 from agentflow.kit.ratelimit import RateLimiter
@@ -72,15 +73,6 @@ def _ticket_key(ticket: str) -> str:
 def _invalid_ticket() -> Unauthorized:
     # One answer for unknown, used, expired and other-execution tickets: nothing to probe.
     return Unauthorized("The stream ticket is invalid, used or expired", code="INVALID_TICKET")
-
-
-def require_read(principal: Principal) -> None:
-    """`requires(Permission.EXECUTIONS_READ)`'s check, for callers authenticated here."""
-    if not principal.can(REQUIRED):
-        who = "This API key's scopes do not" if principal.is_api_key else "Your role does not"
-        raise Forbidden(
-            f"{who} allow '{REQUIRED.value}'", code="FORBIDDEN", details={"required_permission": REQUIRED.value}
-        )
 
 
 async def issue_ticket(request: Request, principal: Principal, execution_id: uuid.UUID) -> tuple[str, int]:
@@ -165,7 +157,7 @@ async def authorize_connection(state: Any, credentials: StreamCredentials, execu
             identity = identity_from_token(credentials.token, settings)
             principal = await member_principal(in_session(session), identity.user_id, require_org(identity))
         await limiter.hit(settings.rate_limit_org, "org", str(principal.org_id))
-        require_read(principal)
+        require_permission(principal, REQUIRED)
         await service.load(session, principal, execution_id)
     return principal
 
@@ -185,7 +177,7 @@ async def stream_reader(
         principal = await _principal_from_ticket(session, request.app.state.redis, ticket, execution_id)
         settings: Settings = request.app.state.settings
         await request.app.state.rate_limiter.hit(settings.rate_limit_org, "org", str(principal.org_id))
-    require_read(principal)
+    require_permission(principal, REQUIRED)
     return principal
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
@@ -99,6 +99,13 @@ class Database:
             return await fetch_in_context(conn, query, params, org_id=org_id, user_id=user_id)
 
 
+class TenantReader(Protocol):
+    """Reads for one caller outside any session, each in the caller's tenant context (the API's is
+    `agentflow.auth.dependencies.TenantReads`)."""
+
+    async def fetch(self, query: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]: ...
+
+
 async def session_connection(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
     """The session's connection as the driver sees it, inside the session's transaction."""
     raw = await (await session.connection()).get_raw_connection()
@@ -127,16 +134,25 @@ async def fetch_in_context(
 async def fetch_last(
     conn: psycopg.AsyncConnection[Any], statements: str, params: Mapping[str, Any]
 ) -> list[tuple[Any, ...]]:
-    """Send `statements` (separated by `;`) as one message; return the rows of the last one.
+    """Send `statements` (separated by `;`) as one message; return the rows of the last one."""
+    return (await fetch_each(conn, statements, params))[-1]
+
+
+async def fetch_each(
+    conn: psycopg.AsyncConnection[Any], statements: str, params: Mapping[str, Any]
+) -> list[list[tuple[Any, ...]]]:
+    """Send `statements` (separated by `;`) as one message; return the rows of each, in order.
 
     PostgreSQL takes several statements in one message only with the values inline, so psycopg
     binds them client-side here (it quotes each value; they are never formatted in by hand).
     """
+    results: list[list[tuple[Any, ...]]] = []
     async with psycopg.AsyncClientCursor(conn) as cursor:
         await cursor.execute(statements, params)
-        while cursor.nextset():
-            pass
-        return await cursor.fetchall()
+        while True:
+            results.append(await cursor.fetchall() if cursor.description is not None else [])
+            if not cursor.nextset():
+                return results
 
 
 async def set_tenant_context(session: AsyncSession, *, org_id: uuid.UUID | None, user_id: uuid.UUID | None) -> None:

@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import BigInteger, Select, SmallInteger, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agentflow.kit.db import Database
+from agentflow.kit.db import TenantReader
 from agentflow.kit.errors import BadRequest
 from agentflow.kit.pagination import decode_cursor, encode_cursor
 from agentflow.models.base import Base
@@ -91,19 +91,17 @@ class TenantRepository(Generic[M]):
 
 
 async def read_page(
-    db: Database,
+    reader: TenantReader,
     query: str,
     params: Mapping[str, Any],
     *,
-    org_id: uuid.UUID,
-    user_id: uuid.UUID | None,
     alias: str,
     cursor: str | None,
     limit: int,
 ) -> tuple[list[tuple[Any, ...]], str | None]:
     """`TenantRepository.page`, newest first by (created_at, id), for the hottest list endpoints:
     plain SQL (no ORM compile or entity loading, a third of such a request's CPU) read outside any
-    session, with its tenant context, in one round trip (`Database.read_in_context`).
+    session, with its tenant context, in one round trip (`TenantReader.fetch`).
 
     `query` selects from a tenant table as `alias`, its first two columns being the row id and
     created_at, and ends with its WHERE clause (scoped by `%(org_id)s`, like `select`).
@@ -114,7 +112,7 @@ async def read_page(
         # A row comparison: PostgreSQL walks the (org_id, created_at, id) index from the cursor on.
         query += f" AND ({alias}.created_at, {alias}.id) < (%(after_value)s, %(after_id)s)"
     query += f" ORDER BY {alias}.created_at DESC, {alias}.id DESC LIMIT %(limit)s"
-    rows = await db.read_in_context(query, values, org_id=org_id, user_id=user_id)
+    rows = await reader.fetch(query, values)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -6,7 +6,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import func, select, text
 
-from agentflow.kit.db import Database
+from agentflow.kit.db import TenantReader
 from agentflow.kit.repository import TenantRepository, read_page
 from agentflow.models.orgs import Invitation, Organization, OrgMembership, OutboxEmail, Role, User
 
@@ -38,12 +38,10 @@ WHERE m.org_id = %(org_id)s"""
 
 
 async def members_with_users(
-    db: Database, org_id: uuid.UUID, user_id: uuid.UUID | None, *, cursor: str | None, limit: int
+    reader: TenantReader, *, cursor: str | None, limit: int
 ) -> tuple[list[MemberRow], str | None]:
     """The org's members with their user, newest first, read outside any session."""
-    rows, next_cursor = await read_page(
-        db, _MEMBERS_WITH_USERS, {}, org_id=org_id, user_id=user_id, alias="m", cursor=cursor, limit=limit
-    )
+    rows, next_cursor = await read_page(reader, _MEMBERS_WITH_USERS, {}, alias="m", cursor=cursor, limit=limit)
     return [MemberRow(*row) for row in rows], next_cursor
 
 

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response, status
 
-from agentflow.auth.dependencies import requires
-from agentflow.kit.deps import DatabaseDep, SessionDep, SettingsDep
+from agentflow.auth.dependencies import TenantReads, reads, requires
+from agentflow.kit.deps import SessionDep, SettingsDep
 from agentflow.kit.errors import NotFound
 from agentflow.kit.pagination import Page
 from agentflow.kit.params import DEFAULT_PAGE_SIZE, Cursor, Limit
@@ -44,14 +44,11 @@ async def update_org(body: OrgUpdateIn, principal: OrgManager, session: SessionD
 
 @router.get("/members")
 async def list_members(
-    principal: Annotated[Principal, requires(Permission.ORG_READ, transaction=False)],
-    db: DatabaseDep,
-    cursor: Cursor = None,
-    limit: Limit = DEFAULT_PAGE_SIZE,
+    reader: Annotated[TenantReads, reads(Permission.ORG_READ)], cursor: Cursor = None, limit: Limit = DEFAULT_PAGE_SIZE
 ) -> Page[MemberOut]:
-    # Read on every visit to the members page and by team-sync scripts: no transaction (see
-    # `authenticate_outside_transaction`).
-    return await service.list_members(db, principal, cursor=cursor, limit=limit)
+    # Read on every visit to the members page and by team-sync scripts: no session, and a person's
+    # membership check rides with the read (see `TenantReads`).
+    return await service.list_members(reader, cursor=cursor, limit=limit)
 
 
 @router.post("/members/invite", status_code=status.HTTP_201_CREATED)

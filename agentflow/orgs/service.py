@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentflow.audit import service as audit
-from agentflow.kit.db import Database
+from agentflow.kit.db import TenantReader
 from agentflow.kit.errors import Conflict, Forbidden, NotFound
 from agentflow.kit.pagination import Page
 from agentflow.kit.principal import Principal
@@ -55,8 +55,8 @@ def _member_out(membership: OrgMembership, user: User) -> MemberOut:
     )
 
 
-async def list_members(db: Database, principal: Principal, *, cursor: str | None, limit: int) -> Page[MemberOut]:
-    rows, next_cursor = await members_with_users(db, principal.org_id, principal.user_id, cursor=cursor, limit=limit)
+async def list_members(reader: TenantReader, *, cursor: str | None, limit: int) -> Page[MemberOut]:
+    rows, next_cursor = await members_with_users(reader, cursor=cursor, limit=limit)
     items = [
         MemberOut(id=r.id, user_id=r.user_id, email=r.email, name=r.name, role=Role(r.role), joined_at=r.joined_at)
         for r in rows
