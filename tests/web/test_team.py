@@ -1,6 +1,6 @@
-"""A team's settings in the browser: API keys shown once and revoked, a member invited, joining
-through the emailed link and given another role; and what a Viewer sees (the server refusing
-what the page hides)."""
+"""A team's settings in the browser: API keys shown once and revoked, an integration connected
+and disconnected, a member invited, joining through the emailed link and given another role; and
+what a Viewer sees (the server refusing what the page hides)."""
 
 from __future__ import annotations
 
@@ -58,6 +58,42 @@ def test_an_api_key_is_shown_once_works_and_is_revoked(
     expect(row).to_contain_text("Revoked")
     refused = httpx.get(f"{base_url}{API}/auth/me", headers={"X-API-Key": key})
     assert refused.status_code == 401
+    assert console_errors == []
+
+
+def test_an_integration_is_connected_listed_without_its_secret_and_disconnected(
+    page: Page, base_url: str, user: Account, console_errors: list[str]
+) -> None:
+    secret = "sk-live-" + unique("k").replace("-", "") + "WXYZ"
+    log_in(page, user)
+    page.goto("/settings/integrations/")
+    expect(page.get_by_text("Nothing connected yet")).to_be_visible()
+
+    page.get_by_role("button", name="Connect HTTP").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Name").fill("Billing API")
+    dialog.get_by_label("Authentication").select_option("header")
+    dialog.get_by_label("Header name").fill("X API Key")
+    dialog.get_by_label("Key").fill(secret)
+    dialog.get_by_role("button", name="Connect").click()
+    expect(dialog.get_by_text("no spaces")).to_be_visible()  # caught before anything is sent
+    dialog.get_by_label("Header name").fill("X-API-Key")
+    dialog.get_by_role("button", name="Connect").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+    card = page.get_by_test_id(re.compile("^integration-"))
+    expect(card).to_have_count(1)
+    expect(card).to_contain_text("Billing API")
+    expect(card).to_contain_text("API key in a header")
+    expect(card).to_contain_text("…WXYZ")
+    assert secret not in page.content()
+    listed = httpx.get(f"{base_url}{API}/integrations", headers=bearer(user.token)).json()
+    assert [(i["name"], i["auth_type"], i["status"]) for i in listed] == [("Billing API", "header", "connected")]
+
+    page.get_by_role("button", name="Disconnect Billing API").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Disconnect").click()
+    expect(page.get_by_text("Nothing connected yet")).to_be_visible()
+    assert httpx.get(f"{base_url}{API}/integrations", headers=bearer(user.token)).json() == []
     assert console_errors == []
 
 
@@ -126,6 +162,11 @@ def test_a_viewer_sees_no_edit_controls_and_the_api_refuses_their_edits(
     expect(page.get_by_test_id(re.compile("^template-")).first).to_be_visible()
     expect(page.get_by_role("button", name="Install")).to_have_count(0)
 
+    page.goto("/settings/integrations/")
+    expect(page.get_by_role("heading", name="Integrations")).to_be_visible()
+    expect(page.get_by_text("Nothing connected yet")).to_be_visible()
+    expect(page.get_by_role("button", name="Connect HTTP")).to_have_count(0)
+
     page.goto("/settings/members/")
     expect(page.get_by_test_id(f"member-{viewer.email}")).to_be_visible()
     expect(page.get_by_role("button", name="Invite member")).to_have_count(0)
@@ -144,6 +185,12 @@ def test_a_viewer_sees_no_edit_controls_and_the_api_refuses_their_edits(
     assert create.status_code == 403
     publish = httpx.post(f"{base_url}{API}/agents/{agent['id']}/publish", headers=headers, json={})
     assert publish.status_code == 403
+    connect = httpx.post(
+        f"{base_url}{API}/integrations/http/connect",
+        headers=headers,
+        json={"name": "Sneaky", "credentials": {"type": "bearer", "token": "t" * 20}},
+    )
+    assert connect.status_code == 403
 
 
 def _viewer_of(base_url: str, owner: Account) -> Account:

@@ -38,7 +38,8 @@ export const builderKeys = {
   diff: (id: string, from: string, to: string) => ["agents", "diff", id, from, to] as const,
   models: ["builder", "models"] as const,
   tools: ["builder", "tools"] as const,
-  credentials: ["builder", "credentials"] as const,
+  // Under "integrations": connecting or removing one in settings refreshes these choices.
+  credentials: ["integrations", "choices"] as const,
 };
 
 export function useAgent(id: string) {

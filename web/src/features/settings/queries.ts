@@ -14,6 +14,7 @@ import { api, type Schemas, unwrap } from "@/lib/api/client";
 import { loadMe, useSession } from "@/lib/auth/session";
 
 import type { CreatedApiKey } from "./api-keys";
+import type { ConnectBody } from "./integrations";
 import { type AuditFilters, auditFiltersToQuery } from "./audit-filters";
 import type { Role } from "./roles";
 
@@ -34,6 +35,10 @@ export const settingsKeys = {
   outbox: ["settings", "outbox"] as const,
   apiKeys: ["settings", "api-keys"] as const,
   providers: ["settings", "providers"] as const,
+  /** Every integrations query (this list, the builder's credential choices) starts with this. */
+  integrationsAll: ["integrations"] as const,
+  integrations: ["integrations", "list"] as const,
+  availableIntegrations: ["integrations", "available"] as const,
   audit: (filters: AuditFilters) => ["settings", "audit", filters] as const,
 };
 
@@ -253,5 +258,45 @@ export function useAuditLog(filters: AuditFilters) {
     getNextPageParam: (last) => last.next_cursor ?? undefined,
     placeholderData: keepPreviousData,
     meta: { silent: true },
+  });
+}
+
+/* ---- Integrations ---- */
+
+export function useIntegrations() {
+  return useQuery({
+    queryKey: settingsKeys.integrations,
+    queryFn: () => unwrap(api.GET("/api/v1/integrations")),
+    meta: { silent: true },
+  });
+}
+
+export function useAvailableIntegrations() {
+  return useQuery({
+    queryKey: settingsKeys.availableIntegrations,
+    queryFn: () => unwrap(api.GET("/api/v1/integrations/available")),
+    staleTime: 10 * 60_000,
+    meta: { silent: true },
+  });
+}
+
+export function useConnectIntegration() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ provider, body }: { provider: string; body: ConnectBody }) =>
+      unwrap(
+        api.POST("/api/v1/integrations/{integration}/connect", { params: { path: { integration: provider } }, body }),
+      ),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: settingsKeys.integrationsAll }),
+    meta: { silent: true },
+  });
+}
+
+export function useDisconnectIntegration() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) =>
+      unwrap(api.DELETE("/api/v1/integrations/{integration_id}", { params: { path: { integration_id: id } } })),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: settingsKeys.integrationsAll }),
   });
 }

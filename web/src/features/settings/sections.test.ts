@@ -17,9 +17,9 @@ const ADMIN = [
 ];
 
 describe("visibleSections", () => {
-  it("shows viewers and editors only the organization and its members", () => {
-    expect(visibleSections(VIEWER).map((section) => section.id)).toEqual(["org", "members"]);
-    expect(visibleSections(EDITOR).map((section) => section.id)).toEqual(["org", "members"]);
+  it("shows viewers and editors the organization, its members and its integrations (to read)", () => {
+    expect(visibleSections(VIEWER).map((section) => section.id)).toEqual(["org", "members", "integrations"]);
+    expect(visibleSections(EDITOR).map((section) => section.id)).toEqual(["org", "members", "integrations"]);
   });
 
   it("shows admins everything", () => {
@@ -27,6 +27,7 @@ describe("visibleSections", () => {
       "org",
       "members",
       "api-keys",
+      "integrations",
       "providers",
       "audit",
     ]);

@@ -1,6 +1,6 @@
 /** The settings sections and who may see each (kit/permissions.py on the server). Pure. */
 
-export type SectionId = "org" | "members" | "api-keys" | "providers" | "audit";
+export type SectionId = "org" | "members" | "api-keys" | "integrations" | "providers" | "audit";
 
 export interface Section {
   id: SectionId;
@@ -32,6 +32,13 @@ export const SECTIONS: readonly Section[] = [
     label: "API keys",
     description: "Keys for scripts, CI and the SDKs to call the API as this organization.",
     permission: "api_keys.manage",
+  },
+  {
+    id: "integrations",
+    href: "/settings/integrations/",
+    label: "Integrations",
+    description: "Accounts that action steps act as, such as an HTTP API's token or key.",
+    permission: "integrations.read",
   },
   {
     id: "providers",

@@ -1,6 +1,6 @@
 "use client";
 
-import { Building2, Cpu, KeyRound, ScrollText, Users } from "lucide-react";
+import { Building2, Cpu, KeyRound, Plug, ScrollText, Users } from "lucide-react";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import * as React from "react";
@@ -16,6 +16,7 @@ const ICONS: Record<SectionId, typeof Users> = {
   org: Building2,
   members: Users,
   "api-keys": KeyRound,
+  integrations: Plug,
   providers: Cpu,
   audit: ScrollText,
 };

@@ -1,0 +1,7 @@
+"use client";
+
+import { IntegrationsPage } from "@/features/settings/integrations-page";
+
+export default function Page() {
+  return <IntegrationsPage />;
+}
