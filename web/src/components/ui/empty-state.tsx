@@ -1,6 +1,8 @@
-import type { LucideIcon } from "lucide-react";
+import { type LucideIcon, SearchX } from "lucide-react";
 import * as React from "react";
 
+import { Button } from "@/components/ui/button";
+import { errorMessage } from "@/lib/api/errors";
 import { cn } from "@/lib/utils";
 
 /** What a list shows when it has nothing yet: what goes here, and the way to add the first one. */
@@ -33,5 +35,21 @@ export function EmptyState({
       </div>
       {action}
     </div>
+  );
+}
+
+/** A read that failed (and has nothing to show from before): the API's message, and a retry. */
+export function LoadError({ what, error, onRetry }: { what: string; error: unknown; onRetry: () => void }) {
+  return (
+    <EmptyState
+      icon={SearchX}
+      title={`Could not load ${what}`}
+      description={errorMessage(error)}
+      action={
+        <Button variant="outline" onClick={onRetry}>
+          Try again
+        </Button>
+      }
+    />
   );
 }

@@ -6,11 +6,11 @@ import * as React from "react";
 
 import { PageContainer } from "@/components/shell/app-shell";
 import { Button } from "@/components/ui/button";
-import { EmptyState } from "@/components/ui/empty-state";
+import { EmptyState, LoadError } from "@/components/ui/empty-state";
 import { Input, NativeSelect } from "@/components/ui/input";
 import { PageHeader } from "@/components/ui/page-header";
 import { FilterField } from "@/components/ui/filter-field";
-import { errorMessage } from "@/lib/api/errors";
+
 import { useCan } from "@/lib/auth/session";
 import { cn } from "@/lib/utils";
 import { useNow } from "@/lib/use-now";
@@ -174,16 +174,7 @@ export function AgentsListPage() {
       {list.isPending ? (
         <AgentsTableSkeleton />
       ) : list.isError && agents.length === 0 ? (
-        <EmptyState
-          icon={SearchX}
-          title="Could not load agents"
-          description={errorMessage(list.error)}
-          action={
-            <Button variant="outline" onClick={() => void list.refetch()}>
-              Try again
-            </Button>
-          }
-        />
+        <LoadError what="agents" error={list.error} onRetry={() => void list.refetch()} />
       ) : agents.length === 0 ? (
         filtered ? (
           <EmptyState

@@ -1,7 +1,7 @@
 "use client";
 
 import { useQueryClient } from "@tanstack/react-query";
-import { ArrowUpRight, ChevronRight, Inbox, SearchX } from "lucide-react";
+import { ArrowUpRight, ChevronRight, Inbox } from "lucide-react";
 import Link from "next/link";
 import * as React from "react";
 import { toast } from "sonner";
@@ -9,11 +9,11 @@ import { toast } from "sonner";
 import { PageContainer } from "@/components/shell/app-shell";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader } from "@/components/ui/card";
-import { EmptyState } from "@/components/ui/empty-state";
+import { EmptyState, LoadError } from "@/components/ui/empty-state";
 import { JsonView } from "@/components/ui/json-view";
 import { PageHeader } from "@/components/ui/page-header";
 import { Skeleton } from "@/components/ui/skeleton";
-import { errorMessage } from "@/lib/api/errors";
+
 import { useCan } from "@/lib/auth/session";
 import { cn } from "@/lib/utils";
 
@@ -47,16 +47,7 @@ export function ApprovalsPage() {
           ))}
         </div>
       ) : pending.isError && items.length === 0 ? (
-        <EmptyState
-          icon={SearchX}
-          title="Could not load approvals"
-          description={errorMessage(pending.error)}
-          action={
-            <Button variant="outline" onClick={() => void pending.refetch()}>
-              Try again
-            </Button>
-          }
-        />
+        <LoadError what="approvals" error={pending.error} onRetry={() => void pending.refetch()} />
       ) : items.length === 0 ? (
         <EmptyState
           icon={Inbox}

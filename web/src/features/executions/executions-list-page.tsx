@@ -6,9 +6,9 @@ import * as React from "react";
 
 import { PageContainer } from "@/components/shell/app-shell";
 import { Button } from "@/components/ui/button";
-import { EmptyState } from "@/components/ui/empty-state";
+import { EmptyState, LoadError } from "@/components/ui/empty-state";
 import { PageHeader } from "@/components/ui/page-header";
-import { errorMessage } from "@/lib/api/errors";
+
 import { useNow } from "@/lib/use-now";
 import { useUrlFilters } from "@/lib/use-url-filters";
 
@@ -54,16 +54,7 @@ export function ExecutionsListPage() {
       {list.isPending ? (
         <ExecutionsTableSkeleton />
       ) : list.isError && executions.length === 0 ? (
-        <EmptyState
-          icon={SearchX}
-          title="Could not load executions"
-          description={errorMessage(list.error)}
-          action={
-            <Button variant="outline" onClick={() => void list.refetch()}>
-              Try again
-            </Button>
-          }
-        />
+        <LoadError what="executions" error={list.error} onRetry={() => void list.refetch()} />
       ) : executions.length === 0 ? (
         filtered ? (
           <EmptyState

@@ -1,16 +1,16 @@
 "use client";
 
-import { KeyRound, Plus, SearchX } from "lucide-react";
+import { KeyRound, Plus } from "lucide-react";
 import * as React from "react";
 import { toast } from "sonner";
 
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm";
-import { EmptyState } from "@/components/ui/empty-state";
+import { EmptyState, LoadError } from "@/components/ui/empty-state";
 import { Skeleton } from "@/components/ui/skeleton";
 import { TBody, THead, Table, Td, Th, Tr } from "@/components/ui/table";
-import { errorMessage } from "@/lib/api/errors";
+
 import { cn, formatDateTime } from "@/lib/utils";
 import { since, useNow } from "@/lib/use-now";
 
@@ -92,18 +92,7 @@ function KeysList() {
     );
   }
   if (keys.isError) {
-    return (
-      <EmptyState
-        icon={SearchX}
-        title="Could not load API keys"
-        description={errorMessage(keys.error)}
-        action={
-          <Button variant="outline" onClick={() => void keys.refetch()}>
-            Try again
-          </Button>
-        }
-      />
-    );
+    return <LoadError what="API keys" error={keys.error} onRetry={() => void keys.refetch()} />;
   }
   if (items.length === 0) {
     return (

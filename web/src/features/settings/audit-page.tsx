@@ -5,13 +5,13 @@ import Link from "next/link";
 import * as React from "react";
 
 import { Button } from "@/components/ui/button";
-import { EmptyState } from "@/components/ui/empty-state";
+import { EmptyState, LoadError } from "@/components/ui/empty-state";
 import { Input, NativeSelect } from "@/components/ui/input";
 import { JsonView } from "@/components/ui/json-view";
 import { Skeleton } from "@/components/ui/skeleton";
 import { TBody, THead, Table, Td, Th, Tr } from "@/components/ui/table";
 import { FilterField } from "@/components/ui/filter-field";
-import { errorMessage } from "@/lib/api/errors";
+
 import { useCan } from "@/lib/auth/session";
 import { cn, formatDateTime } from "@/lib/utils";
 import { since, useNow } from "@/lib/use-now";
@@ -155,16 +155,7 @@ function AuditLog() {
       {log.isPending ? (
         <AuditSkeleton />
       ) : log.isError && entries.length === 0 ? (
-        <EmptyState
-          icon={SearchX}
-          title="Could not load the audit log"
-          description={errorMessage(log.error)}
-          action={
-            <Button variant="outline" onClick={() => void log.refetch()}>
-              Try again
-            </Button>
-          }
-        />
+        <LoadError what="the audit log" error={log.error} onRetry={() => void log.refetch()} />
       ) : entries.length === 0 ? (
         filtered ? (
           <EmptyState

@@ -1,6 +1,6 @@
 "use client";
 
-import { Globe, Plug, Plus, SearchX } from "lucide-react";
+import { Globe, Plug, Plus } from "lucide-react";
 import * as React from "react";
 import { toast } from "sonner";
 
@@ -17,7 +17,7 @@ import {
   DialogHeader,
   DialogTitle,
 } from "@/components/ui/dialog";
-import { EmptyState } from "@/components/ui/empty-state";
+import { EmptyState, LoadError } from "@/components/ui/empty-state";
 import { Input, NativeSelect } from "@/components/ui/input";
 import { Field } from "@/components/ui/label";
 import { Skeleton } from "@/components/ui/skeleton";
@@ -80,18 +80,7 @@ function IntegrationList({ canManage, available }: { canManage: boolean; availab
     );
   }
   if (integrations.isError) {
-    return (
-      <EmptyState
-        icon={SearchX}
-        title="Could not load integrations"
-        description={errorMessage(integrations.error)}
-        action={
-          <Button variant="outline" onClick={() => void integrations.refetch()}>
-            Try again
-          </Button>
-        }
-      />
-    );
+    return <LoadError what="integrations" error={integrations.error} onRetry={() => void integrations.refetch()} />;
   }
   if (integrations.data.length === 0) {
     return (

@@ -1,6 +1,6 @@
 "use client";
 
-import { MailPlus, SearchX, UserPlus, Users } from "lucide-react";
+import { MailPlus, UserPlus, Users } from "lucide-react";
 import * as React from "react";
 import { toast } from "sonner";
 
@@ -8,7 +8,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm";
 import { CopyButton } from "@/components/ui/copy-button";
-import { EmptyState } from "@/components/ui/empty-state";
+import { EmptyState, LoadError } from "@/components/ui/empty-state";
 import { NativeSelect } from "@/components/ui/input";
 import { Skeleton } from "@/components/ui/skeleton";
 import { TBody, THead, Table, Td, Th, Tr } from "@/components/ui/table";
@@ -98,18 +98,7 @@ function MembersList() {
 
   if (members.isPending) return <TableSkeleton columns={columns} />;
   if (members.isError) {
-    return (
-      <EmptyState
-        icon={SearchX}
-        title="Could not load members"
-        description={errorMessage(members.error)}
-        action={
-          <Button variant="outline" onClick={() => void members.refetch()}>
-            Try again
-          </Button>
-        }
-      />
-    );
+    return <LoadError what="members" error={members.error} onRetry={() => void members.refetch()} />;
   }
   if (items.length === 0) return <EmptyState icon={Users} title="No members" />;
 

@@ -1,6 +1,5 @@
 "use client";
 
-import { SearchX } from "lucide-react";
 import * as React from "react";
 import { toast } from "sonner";
 
@@ -8,7 +7,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle } from "@/components/ui/card";
 import { CopyButton } from "@/components/ui/copy-button";
-import { EmptyState } from "@/components/ui/empty-state";
+import { LoadError } from "@/components/ui/empty-state";
 import { Input } from "@/components/ui/input";
 import { Field } from "@/components/ui/label";
 import { Skeleton } from "@/components/ui/skeleton";
@@ -43,18 +42,7 @@ function OrgDetails() {
     );
   }
   if (org.isError) {
-    return (
-      <EmptyState
-        icon={SearchX}
-        title="Could not load the organization"
-        description={errorMessage(org.error)}
-        action={
-          <Button variant="outline" onClick={() => void org.refetch()}>
-            Try again
-          </Button>
-        }
-      />
-    );
+    return <LoadError what="the organization" error={org.error} onRetry={() => void org.refetch()} />;
   }
   return <OrgForm org={org.data} />;
 }

@@ -1,6 +1,6 @@
 "use client";
 
-import { CircleCheck, CircleDashed, CircleAlert, Cloud, SearchX } from "lucide-react";
+import { CircleCheck, CircleDashed, CircleAlert, Cloud } from "lucide-react";
 import * as React from "react";
 import { toast } from "sonner";
 
@@ -17,7 +17,7 @@ import {
   DialogHeader,
   DialogTitle,
 } from "@/components/ui/dialog";
-import { EmptyState } from "@/components/ui/empty-state";
+import { LoadError } from "@/components/ui/empty-state";
 import { Input } from "@/components/ui/input";
 import { Field } from "@/components/ui/label";
 import { Skeleton } from "@/components/ui/skeleton";
@@ -68,18 +68,7 @@ function ProviderList() {
     );
   }
   if (providers.isError) {
-    return (
-      <EmptyState
-        icon={SearchX}
-        title="Could not load providers"
-        description={errorMessage(providers.error)}
-        action={
-          <Button variant="outline" onClick={() => void providers.refetch()}>
-            Try again
-          </Button>
-        }
-      />
-    );
+    return <LoadError what="providers" error={providers.error} onRetry={() => void providers.refetch()} />;
   }
   return (
     <>

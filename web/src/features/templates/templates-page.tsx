@@ -7,10 +7,10 @@ import { toast } from "sonner";
 
 import { PageContainer } from "@/components/shell/app-shell";
 import { Button } from "@/components/ui/button";
-import { EmptyState } from "@/components/ui/empty-state";
+import { EmptyState, LoadError } from "@/components/ui/empty-state";
 import { Input } from "@/components/ui/input";
 import { PageHeader } from "@/components/ui/page-header";
-import { errorMessage } from "@/lib/api/errors";
+
 import { useCan } from "@/lib/auth/session";
 import { cn } from "@/lib/utils";
 
@@ -119,16 +119,7 @@ export function TemplatesPage() {
           ))}
         </div>
       ) : list.isError && templates.length === 0 ? (
-        <EmptyState
-          icon={SearchX}
-          title="Could not load templates"
-          description={errorMessage(list.error)}
-          action={
-            <Button variant="outline" onClick={() => void list.refetch()}>
-              Try again
-            </Button>
-          }
-        />
+        <LoadError what="templates" error={list.error} onRetry={() => void list.refetch()} />
       ) : templates.length === 0 ? (
         filtered ? (
           <EmptyState
