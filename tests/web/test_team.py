@@ -97,6 +97,40 @@ def test_an_integration_is_connected_listed_without_its_secret_and_disconnected(
     assert console_errors == []
 
 
+def test_an_agents_audit_history_opens_from_its_menu_and_widens_again(
+    page: Page, base_url: str, user: Account, console_errors: list[str]
+) -> None:
+    headers = bearer(user.token)
+    first = httpx.post(f"{base_url}{API}/agents", headers=headers, json={"name": "Invoice triage"}).json()
+    second = httpx.post(f"{base_url}{API}/agents", headers=headers, json={"name": "Lead scoring"}).json()
+    renamed = httpx.put(f"{base_url}{API}/agents/{first['id']}", headers=headers, json={"name": "Invoice triage v2"})
+    assert renamed.status_code == 200, renamed.text
+    log_in(page, user)
+
+    page.get_by_test_id(f"agent-{first['id']}").get_by_role("button", name="Agent actions").click()
+    page.get_by_role("menuitem", name="Audit history").click()
+    page.wait_for_url(re.compile(rf"/settings/audit/\?resource=agent&id={first['id']}$"))
+    expect(page.get_by_test_id("audit-resource-filter")).to_contain_text("The history of agent")
+    table = page.get_by_role("table", name="Audit log")
+    expect(table.get_by_text("agent.updated")).to_have_count(1)
+    expect(table.get_by_text("agent.created")).to_have_count(1)  # the second agent's is not here
+
+    page.get_by_role("button", name="Every agent").click()
+    expect(table.get_by_text("agent.created")).to_have_count(2)
+    expect(page.get_by_test_id("audit-resource-filter")).to_have_count(0)
+
+    # From any entry, the same narrowing: the second agent's creation.
+    entries = httpx.get(f"{base_url}{API}/org/audit-logs", headers=headers, params={"resource_id": second["id"]})
+    (created,) = entries.json()["items"]
+    row = page.get_by_test_id(f"audit-{created['id']}")
+    row.get_by_role("button", name="Show details").click()
+    page.get_by_role("button", name="Everything about this agent").click()
+    page.wait_for_url(re.compile(rf"id={second['id']}"))
+    expect(table.get_by_text("agent.created")).to_have_count(1)
+    expect(table.get_by_text("agent.updated")).to_have_count(0)
+    assert console_errors == []
+
+
 def test_an_invited_member_joins_and_gets_another_role(
     page: Page, browser: Browser, base_url: str, user: Account
 ) -> None:

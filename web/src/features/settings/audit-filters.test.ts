@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import {
   actionLabel,
+  auditHistoryHref,
   activeAuditFilters,
   auditFiltersToQuery,
   auditFiltersToSearch,
@@ -12,15 +13,24 @@ const USER = "2b49c258-3698-4c39-a04b-412ca204d811";
 
 describe("audit filters in the URL", () => {
   it("round-trips every filter", () => {
-    const filters = { action: "member.", actor: USER, resource: "agent", from: "2026-01-01", to: "2026-01-31" };
+    const filters = {
+      action: "member.",
+      actor: USER,
+      resource: "agent",
+      id: USER,
+      from: "2026-01-01",
+      to: "2026-01-31",
+    };
     const search = auditFiltersToSearch(filters);
-    expect(search).toBe(`action=member.&actor=${USER}&resource=agent&from=2026-01-01&to=2026-01-31`);
+    expect(search).toBe(`action=member.&actor=${USER}&resource=agent&id=${USER}&from=2026-01-01&to=2026-01-31`);
     expect(parseAuditFilters(new URLSearchParams(search))).toEqual(filters);
   });
 
   it("drops malformed values instead of sending them", () => {
     expect(
-      parseAuditFilters(new URLSearchParams("action=drop table;&actor=me&resource=a b&from=2026-02-30&to=yesterday")),
+      parseAuditFilters(
+        new URLSearchParams("action=drop table;&actor=me&resource=a b&id=x y&from=2026-02-30&to=yesterday"),
+      ),
     ).toEqual({});
   });
 
@@ -32,10 +42,11 @@ describe("audit filters in the URL", () => {
 
 describe("auditFiltersToQuery", () => {
   it("names the API's parameters", () => {
-    expect(auditFiltersToQuery({ action: "agent.created", actor: USER, resource: "agent" })).toEqual({
+    expect(auditFiltersToQuery({ action: "agent.created", actor: USER, resource: "agent", id: USER })).toEqual({
       action: "agent.created",
       actor_id: USER,
       resource_type: "agent",
+      resource_id: USER,
     });
   });
 
@@ -43,6 +54,14 @@ describe("auditFiltersToQuery", () => {
     const query = auditFiltersToQuery({ from: "2026-01-10", to: "2026-01-10" });
     expect(new Date(query.since!).getTime()).toBe(new Date(2026, 0, 10).getTime());
     expect(new Date(query.until!).getTime()).toBe(new Date(2026, 0, 11).getTime());
+  });
+});
+
+describe("auditHistoryHref", () => {
+  it("links to one resource's history, which parses back to the same filters", () => {
+    const href = auditHistoryHref("agent", USER);
+    expect(href).toBe(`/settings/audit/?resource=agent&id=${USER}`);
+    expect(parseAuditFilters(new URL(href, "http://x").searchParams)).toEqual({ resource: "agent", id: USER });
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * The audit log's filters, kept in the query string so a view can be shared:
- * `?action=agent.&actor=<user id>&resource=agent&from=2026-01-01&to=2026-01-31`. Pure: parsing
+ * `?action=agent.&actor=<user id>&resource=agent&id=<agent id>&from=2026-01-01&to=2026-01-31`. Pure: parsing
  * never throws and drops what the API would refuse.
  */
 
@@ -13,12 +13,14 @@ export interface AuditFilters {
   /** A user id. */
   actor?: string;
   resource?: string;
+  /** One resource's id (with `resource`): that thing's whole history. */
+  id?: string;
   /** Calendar days `YYYY-MM-DD` in the viewer's time zone, both ends included. */
   from?: string;
   to?: string;
 }
 
-export const AUDIT_FILTER_KEYS = ["action", "actor", "resource", "from", "to"] as const;
+export const AUDIT_FILTER_KEYS = ["action", "actor", "resource", "id", "from", "to"] as const;
 
 /** Actions the server records, for suggestions; the filter takes any text. */
 export const KNOWN_ACTIONS = [
@@ -70,6 +72,7 @@ export const RESOURCE_TYPES: Record<string, string> = {
 
 const ACTION = /^[a-z0-9_.:-]{1,100}$/i;
 const RESOURCE = /^[a-z0-9_]{1,50}$/i;
+const RESOURCE_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 export function parseAuditFilters(params: Pick<URLSearchParams, "get">): AuditFilters {
   const filters: AuditFilters = {};
@@ -79,6 +82,8 @@ export function parseAuditFilters(params: Pick<URLSearchParams, "get">): AuditFi
   if (actor && isUuid(actor)) filters.actor = actor.toLowerCase();
   const resource = params.get("resource");
   if (resource && RESOURCE.test(resource)) filters.resource = resource;
+  const id = params.get("id");
+  if (id && RESOURCE_ID.test(id)) filters.id = id;
   const from = params.get("from");
   if (from && isDay(from)) filters.from = from;
   const to = params.get("to");
@@ -104,6 +109,7 @@ export function auditFiltersToQuery(filters: AuditFilters): {
   action?: string;
   actor_id?: string;
   resource_type?: string;
+  resource_id?: string;
   since?: string;
   until?: string;
 } {
@@ -111,6 +117,7 @@ export function auditFiltersToQuery(filters: AuditFilters): {
   if (filters.action) query.action = filters.action;
   if (filters.actor) query.actor_id = filters.actor;
   if (filters.resource) query.resource_type = filters.resource;
+  if (filters.id) query.resource_id = filters.id;
   if (filters.from) query.since = localMidnight(filters.from).toISOString();
   // `to` includes its whole day: everything before the next midnight (`until` is exclusive).
   if (filters.to) query.until = localMidnight(filters.to, 1).toISOString();
@@ -118,6 +125,11 @@ export function auditFiltersToQuery(filters: AuditFilters): {
 }
 
 /** `member.role_changed` → "Member role changed". */
+/** The audit log showing one resource's history, e.g. an agent's (`/settings/audit/?resource=agent&id=…`). */
+export function auditHistoryHref(resource: string, id: string): string {
+  return `/settings/audit/?${auditFiltersToSearch({ resource, id })}`;
+}
+
 export function actionLabel(action: string): string {
   const words = action.replace(/[._]+/g, " ").trim();
   return words.charAt(0).toUpperCase() + words.slice(1);

@@ -1,6 +1,6 @@
 "use client";
 
-import { Bot, ChevronRight, KeyRound, ScrollText, SearchX, User, X } from "lucide-react";
+import { Bot, ChevronRight, History, KeyRound, ScrollText, SearchX, User, X } from "lucide-react";
 import Link from "next/link";
 import * as React from "react";
 
@@ -105,7 +105,8 @@ function AuditLog() {
           <NativeSelect
             id="audit-resource"
             value={filters.resource ?? ""}
-            onChange={(event) => update({ resource: event.target.value || undefined })}
+            // One resource's id means nothing under another type.
+            onChange={(event) => update({ resource: event.target.value || undefined, id: undefined })}
           >
             <option value="">Any resource</option>
             {filters.resource && !(filters.resource in RESOURCE_TYPES) && (
@@ -152,6 +153,23 @@ function AuditLog() {
         </div>
       </div>
 
+      {filters.id && (
+        <div className="mb-4 flex flex-wrap items-center gap-2 text-sm" data-testid="audit-resource-filter">
+          <History className="size-4 text-muted-foreground" aria-hidden />
+          <span>
+            The history of{" "}
+            {filters.resource ? (RESOURCE_TYPES[filters.resource] ?? filters.resource).toLowerCase() : "resource"}{" "}
+            <code className="font-mono text-xs" title={filters.id}>
+              {shortId(filters.id)}
+            </code>
+          </span>
+          <Button variant="ghost" size="sm" onClick={() => update({ id: undefined })}>
+            <X aria-hidden />
+            Every {filters.resource ? (RESOURCE_TYPES[filters.resource] ?? filters.resource).toLowerCase() : "resource"}
+          </Button>
+        </div>
+      )}
+
       {log.isPending ? (
         <AuditSkeleton />
       ) : log.isError && entries.length === 0 ? (
@@ -191,6 +209,11 @@ function AuditLog() {
                   key={entry.id}
                   entry={entry}
                   now={now}
+                  onShowHistory={
+                    entry.resource_type && entry.resource_id && entry.resource_id !== filters.id
+                      ? () => update({ resource: entry.resource_type ?? undefined, id: entry.resource_id ?? undefined })
+                      : undefined
+                  }
                   person={entry.user_id ? people.get(entry.user_id) : undefined}
                   keyName={entry.api_key_id ? keyNames.get(entry.api_key_id) : undefined}
                 />
@@ -306,9 +329,12 @@ function AuditRow({
   now,
   person,
   keyName,
+  onShowHistory,
 }: {
   entry: AuditEntry;
   now: number;
+  /** Narrow the log to this entry's resource. */
+  onShowHistory?: () => void;
   person?: Member;
   keyName?: string;
 }) {
@@ -386,6 +412,12 @@ function AuditRow({
                     <dd className="font-mono break-all">{value || "—"}</dd>
                   </div>
                 ))}
+                {onShowHistory && (
+                  <Button variant="outline" size="sm" className="justify-self-start" onClick={onShowHistory}>
+                    <History aria-hidden />
+                    Everything about this {resourceLabel?.toLowerCase() ?? "resource"}
+                  </Button>
+                )}
               </dl>
             </div>
           </td>

@@ -1,6 +1,6 @@
 "use client";
 
-import { Archive, ArchiveRestore, Download, Ellipsis, Loader2, Pause, PencilRuler, Play } from "lucide-react";
+import { Archive, ArchiveRestore, Download, Ellipsis, History, Loader2, Pause, PencilRuler, Play } from "lucide-react";
 import { useRouter } from "next/navigation";
 import * as React from "react";
 import { toast } from "sonner";
@@ -17,16 +17,18 @@ import {
 } from "@/components/ui/dropdown-menu";
 import { errorMessage } from "@/lib/api/errors";
 import { useCan } from "@/lib/auth/session";
+import { auditHistoryHref } from "@/features/settings/audit-filters";
 
 import { builderHref } from "../filters";
 import type { DocumentFormat } from "../portability";
 import { type Agent, downloadExport, useArchiveAgent, useSetAgentStatus } from "../queries";
 
-/** The ⋯ menu of one agent: open, activate / pause / restore, export, archive. */
+/** The ⋯ menu of one agent: open, activate / pause / restore, its audit history, export, archive. */
 export function AgentRowActions({ agent }: { agent: Agent }) {
   const router = useRouter();
   const canWrite = useCan("agents.write");
   const canDelete = useCan("agents.delete");
+  const canAudit = useCan("audit.read");
   const setStatus = useSetAgentStatus();
   const archive = useArchiveAgent();
   const [confirmArchive, setConfirmArchive] = React.useState(false);
@@ -91,6 +93,12 @@ export function AgentRowActions({ agent }: { agent: Agent }) {
                 </DropdownMenuItem>
               )}
             </>
+          )}
+          {canAudit && (
+            <DropdownMenuItem onSelect={() => router.push(auditHistoryHref("agent", agent.id))}>
+              <History aria-hidden />
+              Audit history
+            </DropdownMenuItem>
           )}
           <DropdownMenuSeparator />
           <DropdownMenuLabel>Export draft</DropdownMenuLabel>
