@@ -30,7 +30,7 @@ export function SettingsShell({ children }: { children: React.ReactNode }) {
 
   return (
     <PageContainer>
-      <PageHeader title="Settings" description="Your organization, its people, keys and providers." />
+      <PageHeader title="Settings" description="Your organization, its people, keys, integrations and providers." />
       <div className="flex flex-col gap-6 xl:flex-row xl:gap-8">
         <nav aria-label="Settings" className="shrink-0 xl:w-52">
           <ul className="-mx-1 flex gap-1 overflow-x-auto px-1 xl:sticky xl:top-8 xl:mx-0 xl:flex-col xl:px-0">
