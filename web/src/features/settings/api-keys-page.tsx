@@ -168,11 +168,7 @@ function KeyRow({ apiKey, now }: { apiKey: ApiKey; now: number }) {
         {live && (
           <ConfirmDialog
             trigger={
-              <Button
-                variant="ghost"
-                size="sm"
-                className="text-destructive hover:bg-destructive/10 hover:text-destructive"
-              >
+              <Button variant="ghost-destructive" size="sm">
                 Revoke
               </Button>
             }

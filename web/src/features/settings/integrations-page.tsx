@@ -152,12 +152,7 @@ function IntegrationCard({
       {canManage && (
         <ConfirmDialog
           trigger={
-            <Button
-              variant="ghost"
-              size="sm"
-              className="text-destructive hover:bg-destructive/10 hover:text-destructive"
-              aria-label={`Disconnect ${name}`}
-            >
+            <Button variant="ghost-destructive" size="sm" aria-label={`Disconnect ${name}`}>
               Disconnect
             </Button>
           }

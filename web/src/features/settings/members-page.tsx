@@ -207,11 +207,7 @@ function MemberRow({
         {canManage && !isMe && (
           <ConfirmDialog
             trigger={
-              <Button
-                variant="ghost"
-                size="sm"
-                className="text-destructive hover:bg-destructive/10 hover:text-destructive"
-              >
+              <Button variant="ghost-destructive" size="sm">
                 Remove
               </Button>
             }
@@ -339,11 +335,7 @@ function InvitationRow({
             )}
             <ConfirmDialog
               trigger={
-                <Button
-                  variant="ghost"
-                  size="sm"
-                  className="text-destructive hover:bg-destructive/10 hover:text-destructive"
-                >
+                <Button variant="ghost-destructive" size="sm">
                   Revoke
                 </Button>
               }

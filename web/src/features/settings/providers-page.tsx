@@ -136,11 +136,7 @@ function ProviderCard({ provider, now, onEdit }: { provider: ProviderStatus; now
         {own && (
           <ConfirmDialog
             trigger={
-              <Button
-                variant="ghost"
-                size="sm"
-                className="text-destructive hover:bg-destructive/10 hover:text-destructive"
-              >
+              <Button variant="ghost-destructive" size="sm">
                 Remove
               </Button>
             }
