@@ -53,3 +53,12 @@ export function Field({
     </div>
   );
 }
+
+/** A form's error that belongs to no one field (the API's message when it names none). */
+export function FormError({ children }: { children: React.ReactNode }) {
+  return (
+    <p role="alert" className="rounded-md bg-destructive/10 px-3 py-2 text-sm text-destructive">
+      {children}
+    </p>
+  );
+}

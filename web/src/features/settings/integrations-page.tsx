@@ -19,7 +19,7 @@ import {
 } from "@/components/ui/dialog";
 import { EmptyState, LoadError } from "@/components/ui/empty-state";
 import { Input, NativeSelect } from "@/components/ui/input";
-import { Field } from "@/components/ui/label";
+import { Field, FormError } from "@/components/ui/label";
 import { Skeleton } from "@/components/ui/skeleton";
 import { ApiError, errorMessage } from "@/lib/api/errors";
 import { useCan } from "@/lib/auth/session";
@@ -286,11 +286,7 @@ function ConnectDialog({ integration, onClose }: { integration: AvailableIntegra
                 onChange={(event) => set("secret", event.target.value)}
               />
             </Field>
-            {general && (
-              <p role="alert" className="rounded-md bg-destructive/10 px-3 py-2 text-sm text-destructive">
-                {general}
-              </p>
-            )}
+            {general && <FormError>{general}</FormError>}
             <DialogFooter>
               <DialogClose asChild>
                 <Button type="button" variant="outline" disabled={connect.isPending}>

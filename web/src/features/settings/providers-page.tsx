@@ -19,7 +19,7 @@ import {
 } from "@/components/ui/dialog";
 import { LoadError } from "@/components/ui/empty-state";
 import { Input } from "@/components/ui/input";
-import { Field } from "@/components/ui/label";
+import { Field, FormError } from "@/components/ui/label";
 import { Skeleton } from "@/components/ui/skeleton";
 import { ApiError, errorMessage } from "@/lib/api/errors";
 import { formatDateTime } from "@/lib/utils";
@@ -322,11 +322,7 @@ function ProviderKeyDialog({ provider, onClose }: { provider: ProviderStatus | n
                 />
               </Field>
             )}
-            {general && (
-              <p role="alert" className="rounded-md bg-destructive/10 px-3 py-2 text-sm text-destructive">
-                {general}
-              </p>
-            )}
+            {general && <FormError>{general}</FormError>}
             <DialogFooter>
               <DialogClose asChild>
                 <Button type="button" variant="outline" disabled={put.isPending}>

@@ -14,7 +14,7 @@ import {
   DialogTitle,
 } from "@/components/ui/dialog";
 import { Input, Textarea } from "@/components/ui/input";
-import { Field } from "@/components/ui/label";
+import { Field, FormError } from "@/components/ui/label";
 import { ApiError, errorMessage } from "@/lib/api/errors";
 
 import { builderHref } from "../filters";
@@ -97,11 +97,7 @@ export function CreateAgentDialog({ open, onOpenChange }: { open: boolean; onOpe
               onChange={(event) => setDescription(event.target.value)}
             />
           </Field>
-          {general && (
-            <p role="alert" className="rounded-md bg-destructive/10 px-3 py-2 text-sm text-destructive">
-              {general}
-            </p>
-          )}
+          {general && <FormError>{general}</FormError>}
           <DialogFooter>
             <DialogClose asChild>
               <Button type="button" variant="outline">

@@ -14,7 +14,7 @@ import {
   DialogTitle,
 } from "@/components/ui/dialog";
 import { Input, NativeSelect } from "@/components/ui/input";
-import { Field } from "@/components/ui/label";
+import { Field, FormError } from "@/components/ui/label";
 import { ApiError, errorMessage } from "@/lib/api/errors";
 import { useSession } from "@/lib/auth/session";
 import { cn } from "@/lib/utils";
@@ -219,11 +219,7 @@ function KeyForm({
           </Field>
         )}
       </div>
-      {general && (
-        <p role="alert" className="rounded-md bg-destructive/10 px-3 py-2 text-sm text-destructive">
-          {general}
-        </p>
-      )}
+      {general && <FormError>{general}</FormError>}
       <DialogFooter>
         <DialogClose asChild>
           <Button type="button" variant="outline">

@@ -15,7 +15,7 @@ import {
   DialogTitle,
 } from "@/components/ui/dialog";
 import { Input, NativeSelect } from "@/components/ui/input";
-import { Field } from "@/components/ui/label";
+import { Field, FormError } from "@/components/ui/label";
 import { ApiError, errorMessage } from "@/lib/api/errors";
 import { useSession } from "@/lib/auth/session";
 
@@ -143,11 +143,7 @@ export function InviteMemberDialog({ open, onOpenChange }: { open: boolean; onOp
                 ))}
               </NativeSelect>
             </Field>
-            {general && (
-              <p role="alert" className="rounded-md bg-destructive/10 px-3 py-2 text-sm text-destructive">
-                {general}
-              </p>
-            )}
+            {general && <FormError>{general}</FormError>}
             <DialogFooter>
               <DialogClose asChild>
                 <Button type="button" variant="outline">
