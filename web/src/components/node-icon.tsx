@@ -1,55 +1,21 @@
+/** A node type's icon and its family's accent, wherever node types are shown (the builder, template steps). */
 import {
   BookOpen,
   Box,
-  CalendarClock,
-  Code,
-  FileText,
   GitBranch,
   type LucideIcon,
-  Merge,
   MousePointerClick,
-  Repeat,
   Reply,
-  ScanText,
   Sparkles,
-  Split,
-  Tags,
-  TextCursorInput,
-  Timer,
   UserCheck,
   Variable,
-  Webhook,
   Wrench,
 } from "lucide-react";
 
+import { NAMED_ICONS } from "@/components/named-icons";
 import { cn } from "@/lib/utils";
 
-/**
- * A node type's icon and its family's accent, wherever node types are shown (the builder, template
- * steps). Icons by the lucide name the catalog gives; a fixed map keeps the bundle small.
- */
-const ICONS: Record<string, LucideIcon> = {
-  "book-open": BookOpen,
-  "calendar-clock": CalendarClock,
-  code: Code,
-  "file-text": FileText,
-  "git-branch": GitBranch,
-  merge: Merge,
-  "mouse-pointer-click": MousePointerClick,
-  repeat: Repeat,
-  reply: Reply,
-  "scan-text": ScanText,
-  sparkles: Sparkles,
-  split: Split,
-  tags: Tags,
-  "text-cursor-input": TextCursorInput,
-  timer: Timer,
-  "user-check": UserCheck,
-  variable: Variable,
-  webhook: Webhook,
-  wrench: Wrench,
-};
-
+// A node type without an icon of its own gets its family's.
 const FAMILY_ICONS: Record<string, LucideIcon> = {
   trigger: MousePointerClick,
   ai: Sparkles,
@@ -83,7 +49,7 @@ export function NodeGlyph({
   family: string;
   className?: string;
 }) {
-  const Icon = (icon ? ICONS[icon] : undefined) ?? FAMILY_ICONS[family] ?? Box;
+  const Icon = (icon ? NAMED_ICONS[icon] : undefined) ?? FAMILY_ICONS[family] ?? Box;
   return <Icon className={className} aria-hidden />;
 }
 
