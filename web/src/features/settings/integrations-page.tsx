@@ -10,12 +10,11 @@ import { Card } from "@/components/ui/card";
 import { ConfirmDialog } from "@/components/ui/confirm";
 import {
   Dialog,
-  DialogClose,
   DialogContent,
   DialogDescription,
-  DialogFooter,
   DialogHeader,
   DialogTitle,
+  FormDialogFooter,
 } from "@/components/ui/dialog";
 import { EmptyState, LoadError } from "@/components/ui/empty-state";
 import { Input, NativeSelect } from "@/components/ui/input";
@@ -287,16 +286,7 @@ function ConnectDialog({ integration, onClose }: { integration: AvailableIntegra
               />
             </Field>
             {general && <FormError>{general}</FormError>}
-            <DialogFooter>
-              <DialogClose asChild>
-                <Button type="button" variant="outline" disabled={connect.isPending}>
-                  Cancel
-                </Button>
-              </DialogClose>
-              <Button type="submit" loading={connect.isPending}>
-                Connect
-              </Button>
-            </DialogFooter>
+            <FormDialogFooter pending={connect.isPending}>Connect</FormDialogFooter>
           </form>
         )}
       </DialogContent>

@@ -10,12 +10,11 @@ import { Card } from "@/components/ui/card";
 import { ConfirmDialog } from "@/components/ui/confirm";
 import {
   Dialog,
-  DialogClose,
   DialogContent,
   DialogDescription,
-  DialogFooter,
   DialogHeader,
   DialogTitle,
+  FormDialogFooter,
 } from "@/components/ui/dialog";
 import { LoadError } from "@/components/ui/empty-state";
 import { Input } from "@/components/ui/input";
@@ -323,16 +322,9 @@ function ProviderKeyDialog({ provider, onClose }: { provider: ProviderStatus | n
               </Field>
             )}
             {general && <FormError>{general}</FormError>}
-            <DialogFooter>
-              <DialogClose asChild>
-                <Button type="button" variant="outline" disabled={put.isPending}>
-                  Cancel
-                </Button>
-              </DialogClose>
-              <Button type="submit" loading={put.isPending}>
-                {put.isPending ? "Verifying…" : "Save and verify"}
-              </Button>
-            </DialogFooter>
+            <FormDialogFooter pending={put.isPending}>
+              {put.isPending ? "Verifying…" : "Save and verify"}
+            </FormDialogFooter>
           </form>
         )}
       </DialogContent>

@@ -3,15 +3,13 @@
 import { useRouter } from "next/navigation";
 import * as React from "react";
 
-import { Button } from "@/components/ui/button";
 import {
   Dialog,
-  DialogClose,
   DialogContent,
   DialogDescription,
-  DialogFooter,
   DialogHeader,
   DialogTitle,
+  FormDialogFooter,
 } from "@/components/ui/dialog";
 import { Input, Textarea } from "@/components/ui/input";
 import { Field, FormError } from "@/components/ui/label";
@@ -98,16 +96,7 @@ export function CreateAgentDialog({ open, onOpenChange }: { open: boolean; onOpe
             />
           </Field>
           {general && <FormError>{general}</FormError>}
-          <DialogFooter>
-            <DialogClose asChild>
-              <Button type="button" variant="outline">
-                Cancel
-              </Button>
-            </DialogClose>
-            <Button type="submit" loading={create.isPending || create.isSuccess}>
-              Create agent
-            </Button>
-          </DialogFooter>
+          <FormDialogFooter pending={create.isPending || create.isSuccess}>Create agent</FormDialogFooter>
         </form>
       </DialogContent>
     </Dialog>

@@ -9,12 +9,11 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import {
   Dialog,
-  DialogClose,
   DialogContent,
   DialogDescription,
-  DialogFooter,
   DialogHeader,
   DialogTitle,
+  FormDialogFooter,
 } from "@/components/ui/dialog";
 import { Textarea } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
@@ -251,16 +250,9 @@ export function ImportAgentDialog({ open, onOpenChange }: { open: boolean; onOpe
               )}
             </div>
           )}
-          <DialogFooter>
-            <DialogClose asChild>
-              <Button type="button" variant="outline">
-                Cancel
-              </Button>
-            </DialogClose>
-            <Button type="submit" loading={importAgent.isPending || importAgent.isSuccess} disabled={!text.trim()}>
-              Import agent
-            </Button>
-          </DialogFooter>
+          <FormDialogFooter pending={importAgent.isPending || importAgent.isSuccess} disabled={!text.trim()}>
+            Import agent
+          </FormDialogFooter>
         </form>
       </DialogContent>
     </Dialog>

@@ -12,6 +12,7 @@ import {
   DialogFooter,
   DialogHeader,
   DialogTitle,
+  FormDialogFooter,
 } from "@/components/ui/dialog";
 import { Input, NativeSelect } from "@/components/ui/input";
 import { Field, FormError } from "@/components/ui/label";
@@ -220,16 +221,7 @@ function KeyForm({
         )}
       </div>
       {general && <FormError>{general}</FormError>}
-      <DialogFooter>
-        <DialogClose asChild>
-          <Button type="button" variant="outline">
-            Cancel
-          </Button>
-        </DialogClose>
-        <Button type="submit" loading={pending}>
-          Create key
-        </Button>
-      </DialogFooter>
+      <FormDialogFooter pending={pending}>Create key</FormDialogFooter>
     </form>
   );
 }

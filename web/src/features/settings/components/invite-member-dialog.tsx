@@ -13,6 +13,7 @@ import {
   DialogFooter,
   DialogHeader,
   DialogTitle,
+  FormDialogFooter,
 } from "@/components/ui/dialog";
 import { Input, NativeSelect } from "@/components/ui/input";
 import { Field, FormError } from "@/components/ui/label";
@@ -144,16 +145,7 @@ export function InviteMemberDialog({ open, onOpenChange }: { open: boolean; onOp
               </NativeSelect>
             </Field>
             {general && <FormError>{general}</FormError>}
-            <DialogFooter>
-              <DialogClose asChild>
-                <Button type="button" variant="outline">
-                  Cancel
-                </Button>
-              </DialogClose>
-              <Button type="submit" loading={invite.isPending}>
-                Send invite
-              </Button>
-            </DialogFooter>
+            <FormDialogFooter pending={invite.isPending}>Send invite</FormDialogFooter>
           </form>
         )}
       </DialogContent>
