@@ -103,6 +103,49 @@ def test_drag_nodes_from_the_palette_and_connect_their_handles(
     assert console_errors == []
 
 
+def minimap_rects(scope: Locator) -> list[tuple[float, float]]:
+    """The mini map's node rectangles as (x, y) in graph coordinates, sorted."""
+    rects = scope.locator(".react-flow__minimap-node").evaluate_all(
+        "els => els.map(e => [Number(e.getAttribute('x')), Number(e.getAttribute('y'))])"
+    )
+    return sorted((x, y) for x, y in rects)
+
+
+def test_the_mini_map_stands_still_while_a_node_is_dragged_and_follows_on_drop(
+    page: Page, base_url: str, user: Account, console_errors: list[str]
+) -> None:
+    agent_id, canvas = open_blank_agent(page, base_url, user, "Rearranged")
+    drop_from_palette(page, canvas, "Manual trigger", 200, 150)
+    moved = drop_from_palette(page, canvas, "Text template", 560, 150)
+    live = canvas.locator(".react-flow__minimap")
+    expect(live.locator(".react-flow__minimap-node")).to_have_count(2)
+    before = minimap_rects(live)
+
+    x, y = centre(page.get_by_test_id(f"node-{moved}"))
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x, y + 250, steps=10)
+    # Mid-drag: a copy of the map as it was, still on screen where the map was.
+    still = page.get_by_test_id("minimap-still")
+    expect(still.locator(".react-flow__minimap")).to_be_visible()
+    assert minimap_rects(still) == before
+    page.mouse.up()
+
+    # On drop the live map is back, with the node moved down.
+    expect(still).to_have_count(0)
+    expect(live).to_be_visible()
+    after = minimap_rects(live)
+    assert len(after) == 2 and after != before
+    [(_, old_y)] = [rect for rect in before if rect not in after]
+    [(_, new_y)] = [rect for rect in after if rect not in before]
+    assert new_y > old_y + 150
+    expect(page.get_by_text(re.compile("^Saved"))).to_be_visible()
+    draft = httpx.get(f"{base_url}{API}/agents/{agent_id}/draft", headers=bearer(user.token)).json()
+    [node] = [node for node in draft["definition"]["nodes"] if node["id"] == moved]
+    assert node["position"]["y"] > 300
+    assert console_errors == []
+
+
 def test_an_action_nodes_credential_is_picked_by_name(
     page: Page, base_url: str, user: Account, console_errors: list[str]
 ) -> None:
