@@ -9,6 +9,7 @@ import httpx
 import psycopg
 import pytest
 
+from agentflow.engine.nodes import describe_catalog
 from tests.api_fixtures import API, Account, add_member, signup
 from tests.engine.graphs import chat, definition, edge, minimal, node
 
@@ -317,3 +318,7 @@ async def test_node_type_catalog(client: httpx.AsyncClient) -> None:
     classify = next(e for e in catalog if e["key"] == "ai.classify")
     assert classify["config_schema"]["type"] == "object"
     assert classify["dynamic_outputs"]
+    # Served from a body made once: every request gets the whole catalog, as it is described.
+    again = await client.get(f"{API}/node-types", headers=owner.headers)
+    assert again.headers["content-type"] == "application/json"
+    assert again.json() == catalog == describe_catalog()
