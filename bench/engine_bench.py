@@ -236,6 +236,7 @@ _PROFILE_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("record the outcome (tasks._record)", ("_record (",)),
     ("cancel check per superstep (DbExecutionStore.is_cancelled)", ("DbExecutionStore.is_cancelled",)),
     ("step rows (DbExecutionStore.step_started/step_finished)", ("DbExecutionStore.",)),
+    ("checkpoints with the step rows and events they carry (JournaledPostgresSaver)", ("JournaledPostgresSaver.",)),
     ("events: seq + DB row + publish (RedisEventSink.emit)", ("RedisEventSink.",)),
     ("checkpoints: write + read (AsyncPostgresSaver)", ("AsyncPostgresSaver.",)),
     ("node handlers", ("agentflow/engine/nodes/",)),

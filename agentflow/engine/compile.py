@@ -478,7 +478,7 @@ def _worker(compiled: CompiledDefinition, node_id: str) -> Callable[..., Any]:
         if start is not None:
             # Noted before the write: if the run stops meanwhile, the step is still closed.
             run.prestarted[start.node_id] = start.step_id
-        if not await run.store.step_finished(finish, then_start=start) and start is not None:
+        if not await run.store.step_finished(finish, then_start=start, checkpoint_follows=True) and start is not None:
             del run.prestarted[start.node_id]  # refused (cancelled): the node's own start raises
         return _goto(update)
 

@@ -95,11 +95,17 @@ class ExecutionStore(Protocol):
         """Raises `ExecutionCancelled` (and records nothing) if the execution was cancelled."""
         ...
 
-    async def step_finished(self, finish: StepFinish, *, then_start: StepStart | None = None) -> bool:
+    async def step_finished(
+        self, finish: StepFinish, *, then_start: StepStart | None = None, checkpoint_follows: bool = False
+    ) -> bool:
         """Records the finish and, with it (one transaction on a database), `then_start`: a node
         alone in its superstep starts the step of the node that runs next, so a linear flow costs
         one write per node rather than two. True if `then_start` was recorded (as `step_started`,
-        it is not while the execution is cancelled; the finish is recorded regardless)."""
+        it is not while the execution is cancelled; the finish is recorded regardless).
+
+        `checkpoint_follows`: the node returned alone in its superstep, so the superstep's
+        checkpoint is saved next; a store may commit the finish with that checkpoint (then a
+        refused `then_start` raises `ExecutionCancelled` from the checkpointer instead)."""
         ...
 
     async def log(self, *, step_id: uuid.UUID | None, level: str, message: str, data: Any = None) -> None: ...
@@ -426,7 +432,9 @@ class MemoryExecutionStore:
         if not await self._start(start):
             raise ExecutionCancelled
 
-    async def step_finished(self, finish: StepFinish, *, then_start: StepStart | None = None) -> bool:
+    async def step_finished(
+        self, finish: StepFinish, *, then_start: StepStart | None = None, checkpoint_follows: bool = False
+    ) -> bool:
         step = self.steps[finish.step_id]
         step.status, step.output, step.error = finish.status, finish.output, finish.error
         step.tokens, step.cost, step.duration_ms = finish.tokens, finish.cost, finish.duration_ms

@@ -13,13 +13,18 @@ under a transaction-level advisory lock on the execution.
 
 `record` also writes the changes the events announce (`DbExecutionStore`'s step rows): a change and
 its event are one statement, and a batch of them one transaction, in one round trip.
+
+While a checkpointer journals the run (`JournaledPostgresSaver.journaling`), entries may be held
+(`hold`) for the checkpoint that follows them: a node's finish and the next step's start then
+commit in the checkpoint's own transaction (`commit_held`). Any other write commits the held
+entries first, so the order of events never changes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -29,7 +34,7 @@ from redis.asyncio import Redis
 
 from agentflow.engine.runtime import EVENT_TYPES, Event
 from agentflow.executions.jsonsafe import to_json
-from agentflow.executions.statements import Connections, execute_in_context
+from agentflow.executions.statements import Connections, Statement, execute_in_context
 
 _TAKE_TURN = "SELECT pg_advisory_xact_lock(hashtextextended(%(turn)s, 0))"
 _INSERT_EVENT = """
@@ -69,6 +74,8 @@ class Entry:
     event: Event | None
     change: str = ""
     params: Mapping[str, Any] = field(default_factory=dict)
+    required: bool = False
+    """A change that must write (a step start): when it does not, the run was cancelled."""
 
 
 class RedisEventSink:
@@ -77,20 +84,46 @@ class RedisEventSink:
         self.db = db
         self.execution_id = execution_id
         self.org_id = org_id
+        self.journaled = False
+        """Set while a checkpointer commits held entries with its checkpoints (`hold`)."""
+        self._held: list[Entry] = []
         self._lock = asyncio.Lock()
 
     async def emit(self, type: str, payload: dict[str, Any]) -> None:
         await self.record(Entry(Event(type, payload)))
 
+    @property
+    def holding(self) -> bool:
+        return bool(self._held)
+
+    def hold(self, *entries: Entry) -> None:
+        """Keep `entries` for the next commit: the checkpoint's (`commit_held`), or any `record`."""
+        if not self.journaled:
+            raise RuntimeError("entries are held only while a checkpointer journals the run")
+        self._held.extend(entries)
+
     async def record(self, *entries: Entry) -> list[bool]:
-        """Write the entries in one transaction, then publish their events in order; for each
-        entry, whether it was written (its change wrote a row, or it has none)."""
-        writes = [self._write(entry) for entry in entries]
+        """Write the held entries and then `entries` in one transaction, then publish their events
+        in order; for each of `entries`, whether it was written (its change wrote a row, or it has
+        none)."""
+        held, written = await self._commit([*entries])
+        return written[len(held) :]
+
+    async def commit_held(self, alongside: Sequence[Statement]) -> list[tuple[Entry, bool]]:
+        """Write the held entries and, in the same transaction, `alongside` (a checkpoint), then
+        publish; each held entry and whether it was written."""
+        held, written = await self._commit([], alongside)
+        return list(zip(held, written, strict=True))
+
+    async def _commit(
+        self, entries: list[Entry], alongside: Sequence[Statement] = ()
+    ) -> tuple[list[Entry], list[bool]]:
         turn = (_TAKE_TURN, {"turn": f"execution-events:{self.execution_id}"})
         async with self._lock:
-            _, *results = await execute_in_context(
-                self.db, turn, *((write.statement, write.params) for write in writes), org_id=self.org_id
-            )
+            held, self._held = self._held, []
+            writes = [self._write(entry) for entry in [*held, *entries]]
+            statements = [(write.statement, write.params) for write in writes]
+            _, *results = await execute_in_context(self.db, turn, *statements, org_id=self.org_id, also=alongside)
             stored = [(rows[0][0], write) for rows, write in zip(results, writes, strict=True) if rows and write.type]
             if stored:
                 async with self.redis.pipeline(transaction=False) as pipe:  # one round trip for the batch
@@ -98,7 +131,7 @@ class RedisEventSink:
                         message = event_message(self.execution_id, int(seq), str(write.type), write.at, write.body)
                         pipe.publish(channel(self.execution_id), orjson.dumps(message))
                     await pipe.execute()
-        return [bool(rows) for rows in results]
+        return held, [bool(rows) for rows in results]
 
     def _write(self, entry: Entry) -> _Write:
         """The entry's statement, returning a row if it wrote (the event's seq, if it has one)."""

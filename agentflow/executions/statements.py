@@ -18,8 +18,9 @@ way, no SQLAlchemy in between) or, for the API's occasional event, from a `Datab
 
 from __future__ import annotations
 
+import itertools
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -32,6 +33,8 @@ from agentflow.kit.db import Database
 Connections = AsyncConnectionPool[Any] | Database
 """Where the connections come from; either way they are in autocommit mode while used here."""
 Cursor = psycopg.AsyncCursor[tuple[Any, ...]]
+Statement = tuple[str, Sequence[Any]]
+"""SQL with positional (`%s`) values, run for its effect only (a checkpoint's writes, say)."""
 
 _SET_CONTEXT = "SELECT set_config('app.org_id', %(org_id)s, true)"
 
@@ -43,16 +46,24 @@ def _connection(source: Connections) -> AbstractAsyncContextManager[psycopg.Asyn
 
 
 async def execute_in_context(
-    source: Connections, *statements: tuple[str, Mapping[str, Any]], org_id: uuid.UUID
+    source: Connections,
+    *statements: tuple[str, Mapping[str, Any]],
+    org_id: uuid.UUID,
+    also: Sequence[Statement] = (),
 ) -> list[list[tuple[Any, ...]]]:
     """Run `statements` (SQL with `%(name)s` placeholders, and its values; `%(org_id)s` is the org)
-    in the org's context, in ONE transaction, committed; the rows of each."""
+    and then `also` in the org's context, in ONE transaction, committed; the rows of each of
+    `statements`. `also` runs on one cursor, consecutive statements with the same SQL as one batch."""
     async with _connection(source) as conn:
         cursors = [conn.cursor(row_factory=tuple_row) for _ in statements]
         async with conn.pipeline():
             await conn.execute(_SET_CONTEXT, {"org_id": str(org_id)})
             for cursor, (statement, params) in zip(cursors, statements, strict=True):
                 await cursor.execute(statement, {**params, "org_id": org_id})
+            if also:
+                async with conn.cursor() as quiet:
+                    for statement, batch in itertools.groupby(also, key=lambda item: item[0]):
+                        await quiet.executemany(statement, [values for _, values in batch])
         results = []
         for cursor in cursors:
             results.append(await cursor.fetchall() if cursor.description else [])

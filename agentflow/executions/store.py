@@ -4,7 +4,9 @@ Each call is one transaction, in one round trip with the org's row-level securit
 (`statements.execute_in_context`): a step row is visible (to the API, to a reconnecting client) as
 soon as it is written, and nothing holds a connection while a node runs. A step change and the
 event announcing it are one statement through the run's `RedisEventSink` (`record`): the row and
-the event commit together; a finish and the start of the next step, one transaction.
+the event commit together; a finish and the start of the next step, one transaction. When the
+node ran alone in its superstep and the checkpointer journals the run, that transaction is the
+checkpoint's (`JournaledPostgresSaver`): the store holds the entries, the checkpoint commits them.
 
 Starting a step is also the cancel check at each step boundary: the step row is written only while
 the execution is not cancelled, so it costs no extra round trip.
@@ -79,12 +81,16 @@ class DbExecutionStore:
         if not started:
             raise ExecutionCancelled
 
-    async def step_finished(self, finish: StepFinish, *, then_start: StepStart | None = None) -> bool:
-        if then_start is None:
-            await self.events.record(self._finish(finish))
-            return False
-        _, started = await self.events.record(self._finish(finish), self._start(then_start))
-        return started
+    async def step_finished(
+        self, finish: StepFinish, *, then_start: StepStart | None = None, checkpoint_follows: bool = False
+    ) -> bool:
+        entries = [self._finish(finish)] if then_start is None else [self._finish(finish), self._start(then_start)]
+        if checkpoint_follows and self.events.journaled:
+            # Committed with the checkpoint; a refused start (cancelled meanwhile) raises there.
+            self.events.hold(*entries)
+            return then_start is not None
+        written = await self.events.record(*entries)
+        return then_start is not None and written[1]
 
     def _start(self, start: StepStart) -> Entry:
         params = {
@@ -95,7 +101,7 @@ class DbExecutionStore:
             "input": _jsonb(start.input),
             "started_at": datetime.now(UTC),
         }
-        return Entry(start.event, _START_STEP, params)
+        return Entry(start.event, _START_STEP, params, required=True)
 
     def _finish(self, finish: StepFinish) -> Entry:
         error = finish.error

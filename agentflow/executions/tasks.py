@@ -33,7 +33,6 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
@@ -44,6 +43,7 @@ from agentflow.engine.providers import ProviderCredentials, ProviderRouter, buil
 from agentflow.engine.runtime import EngineServices, RunContext, RunOutcome, RunSettings, run_execution
 from agentflow.engine.spec import AgentDefinition
 from agentflow.executions import admission, statements
+from agentflow.executions.checkpointer import JournaledPostgresSaver
 from agentflow.executions.events import RedisEventSink
 from agentflow.executions.jsonsafe import to_json
 from agentflow.executions.notifications import notify_approvers
@@ -73,7 +73,7 @@ class WorkerResources:
     settings: Settings
     db: Database
     redis: Redis
-    checkpointer: AsyncPostgresSaver
+    checkpointer: JournaledPostgresSaver
     pool: AsyncConnectionPool[Any]
     vault: Vault
     limiter: RateLimiter
@@ -90,35 +90,38 @@ def _event_loop() -> asyncio.AbstractEventLoop:
     return _loop
 
 
+async def open_resources(settings: Settings) -> WorkerResources:
+    """What a worker process keeps for its whole life (see the module doc)."""
+    url = settings.database_url or ""
+    # The hot path's connections (psycopg, no SQLAlchemy): checkpoints with the step rows and
+    # events they carry, claim and record, the cancel watcher. Statements are prepared on first
+    # use: each is run over and over.
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+        libpq_url(url),
+        min_size=1,
+        max_size=4,
+        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        open=False,
+    )
+    await pool.open()
+    redis = Redis.from_url(settings.redis_url or "", decode_responses=True)
+    return WorkerResources(
+        settings=settings,
+        db=Database(url, pool_size=4, max_overflow=4),
+        redis=redis,
+        # The tables exist already (`prepare_database` ran `setup()` as the owner); the app role
+        # cannot create them.
+        checkpointer=JournaledPostgresSaver(pool),
+        pool=pool,
+        vault=vault_from_settings(settings),
+        limiter=RateLimiter(redis, enabled=settings.rate_limit_enabled),
+    )
+
+
 async def _get_resources() -> WorkerResources:
     global _resources
     if _resources is None:
-        settings = get_settings()
-        url = settings.database_url or ""
-        # The hot path's connections (psycopg, no SQLAlchemy): the checkpointer (one at a time: it
-        # holds a lock), step rows and events (one write at a time per run), claim and record,
-        # the cancel watcher. Statements are prepared on first use: each is run over and over.
-        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-            libpq_url(url),
-            min_size=1,
-            max_size=4,
-            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
-            open=False,
-        )
-        await pool.open()
-        # The tables exist already (`prepare_database` ran `setup()` as the owner); the app role
-        # cannot create them.
-        checkpointer = AsyncPostgresSaver(pool)
-        redis = Redis.from_url(settings.redis_url or "", decode_responses=True)
-        _resources = WorkerResources(
-            settings=settings,
-            db=Database(url, pool_size=4, max_overflow=4),
-            redis=redis,
-            checkpointer=checkpointer,
-            pool=pool,
-            vault=vault_from_settings(settings),
-            limiter=RateLimiter(redis, enabled=settings.rate_limit_enabled),
-        )
+        _resources = await open_resources(get_settings())
     return _resources
 
 
@@ -471,15 +474,16 @@ async def _run(execution_id: uuid.UUID, org_id: uuid.UUID, *, owner: str, final_
     )
     heartbeat = asyncio.create_task(_heartbeat(resources, execution_id, org_id, owner))
     try:
-        outcome = await run_execution(
-            claim.definition,
-            claim.ctx,
-            store=store,
-            events=outcome_events,
-            services=services,
-            checkpointer=resources.checkpointer,
-            resume=claim.resume,
-        )
+        with resources.checkpointer.journaling(str(execution_id), events):
+            outcome = await run_execution(
+                claim.definition,
+                claim.ctx,
+                store=store,
+                events=outcome_events,
+                services=services,
+                checkpointer=resources.checkpointer,
+                resume=claim.resume,
+            )
     except Exception as exc:
         if not final_attempt:
             raise  # the task retries with backoff, still holding the lease

@@ -513,9 +513,11 @@ class CountingStore(MemoryExecutionStore):
         self.writes += 1
         await super().step_started(start)
 
-    async def step_finished(self, finish: StepFinish, *, then_start: StepStart | None = None) -> bool:
+    async def step_finished(
+        self, finish: StepFinish, *, then_start: StepStart | None = None, checkpoint_follows: bool = False
+    ) -> bool:
         self.writes += 1
-        started = await super().step_finished(finish, then_start=then_start)
+        started = await super().step_finished(finish, then_start=then_start, checkpoint_follows=checkpoint_follows)
         if started and self.pause_after_start:
             await asyncio.sleep(self.pause_after_start)
         return started
