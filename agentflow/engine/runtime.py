@@ -50,7 +50,7 @@ from typing import Any, Literal, Protocol
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.types import Command, Durability
+from langgraph.types import Command, Durability, GraphOutput
 from pydantic import BaseModel
 
 from agentflow.engine.compile import ExecutionCancelled, compile_definition
@@ -265,10 +265,12 @@ async def run_execution(
     services: EngineServices,
     checkpointer: BaseCheckpointSaver[Any] | None,
     resume: dict[str, Any] | None = None,
+    first_call: bool = False,
 ) -> RunOutcome:
     """Start, continue or resume one execution (see the module doc). Never raises for a node's
     failure (that is a `failed` outcome); raises only for infrastructure errors (checkpointer,
-    store, event sink) — the caller retries those by calling again."""
+    store, event sink) — the caller retries those by calling again. `first_call`: the caller
+    knows no earlier call ran this execution, so there is no checkpoint to look for."""
     compiled = compile_definition(definition, cache_key=ctx.cache_key)
     graph = compiled.graph(checkpointer)
     router = services.router(ctx) if callable(services.router) else services.router
@@ -277,9 +279,9 @@ async def run_execution(
     configurable: dict[str, Any] = {"thread_id": str(ctx.execution_id)}
     config: RunnableConfig = {"configurable": configurable, "recursion_limit": RECURSION_LIMIT}
 
-    snapshot = await graph.aget_state(config)
+    snapshot = None if first_call else await graph.aget_state(config)
     graph_input: Any
-    if not snapshot.values:
+    if snapshot is None or not snapshot.values:
         graph_input = compiled.initial_state()
         await run.emit("execution.started", {"agent_id": str(ctx.agent_id), "agent_version": ctx.agent_version})
     elif snapshot.interrupts:
@@ -308,13 +310,14 @@ async def run_execution(
     else:
         return _outcome(snapshot.values)  # already finished
 
+    # v2: the final state and its interrupts come back together, so no checkpoint is read after.
     invocation = asyncio.create_task(
-        graph.ainvoke(graph_input, config, context=run, durability=ctx.settings.durability)
+        graph.ainvoke(graph_input, config, context=run, durability=ctx.settings.durability, version="v2")
     )
     watcher = asyncio.create_task(_watch_for_cancel(store, services.cancel_poll_seconds, invocation))
     try:
         async with asyncio.timeout(ctx.settings.timeout_seconds):
-            await invocation
+            result: GraphOutput[Any] = await invocation
     except ExecutionCancelled:
         return await _cancelled(run)
     except asyncio.CancelledError:
@@ -333,15 +336,14 @@ async def run_execution(
     finally:
         watcher.cancel()
 
-    snapshot = await graph.aget_state(config)
-    if snapshot.interrupts:
-        value = snapshot.interrupts[0].value if isinstance(snapshot.interrupts[0].value, dict) else {}
+    if result.interrupts:
+        value = result.interrupts[0].value if isinstance(result.interrupts[0].value, dict) else {}
         if value.get("kind") == "delay":
             await run.emit("execution.parked", {"resume_at": value.get("resume_at"), "node_id": value.get("node_id")})
             return RunOutcome(status="parked", interrupt=value, resume_at=float(value.get("resume_at", 0)))
         await run.emit("execution.waiting_approval", {"interrupt": value})
         return RunOutcome(status="waiting_approval", interrupt=value)
-    outcome = _outcome(snapshot.values)
+    outcome = _outcome(result.value or {})
     if outcome.status == "failed":
         await run.emit("execution.failed", {"error": outcome.error})
     else:

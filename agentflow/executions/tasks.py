@@ -185,6 +185,8 @@ class _Claim:
     resume: dict[str, Any] | None
     previous_tokens: int
     previous_cost: Decimal
+    first_call: bool
+    """No task ran this execution before (it has no checkpoint yet)."""
 
 
 # The claim and the record are the worker's per-run transactions: hand-written statements through
@@ -286,6 +288,7 @@ async def _claim(resources: WorkerResources, execution_id: uuid.UUID, org_id: uu
         resume=resume if isinstance(resume, dict) else None,
         previous_tokens=previous_tokens,
         previous_cost=previous_cost,
+        first_call=started_at is None,
     )
 
 
@@ -483,6 +486,7 @@ async def _run(execution_id: uuid.UUID, org_id: uuid.UUID, *, owner: str, final_
                 services=services,
                 checkpointer=resources.checkpointer,
                 resume=claim.resume,
+                first_call=claim.first_call,
             )
     except Exception as exc:
         if not final_attempt:
