@@ -114,7 +114,9 @@ class ExecutionStore(Protocol):
 
 
 class EventSink(Protocol):
-    async def emit(self, type: str, payload: dict[str, Any]) -> None: ...
+    async def emit(self, type: str, payload: dict[str, Any], *, checkpoint_follows: bool = False) -> None:
+        """`checkpoint_follows`: a checkpoint is saved next, and the event may be committed with it."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -215,8 +217,8 @@ class EngineRun:
     (`then_start`), or the interrupted step a resumed node continues. Its next attempt 1 runs
     under that step."""
 
-    async def emit(self, type: str, payload: dict[str, Any]) -> None:
-        await self.events.emit(*self.event(type, payload))
+    async def emit(self, type: str, payload: dict[str, Any], *, checkpoint_follows: bool = False) -> None:
+        await self.events.emit(*self.event(type, payload), checkpoint_follows=checkpoint_follows)
 
     def event(self, type: str, payload: dict[str, Any]) -> Event:
         return Event(type, {"execution_id": str(self.ctx.execution_id), **payload})
@@ -283,7 +285,10 @@ async def run_execution(
     graph_input: Any
     if snapshot is None or not snapshot.values:
         graph_input = compiled.initial_state()
-        await run.emit("execution.started", {"agent_id": str(ctx.agent_id), "agent_version": ctx.agent_version})
+        # Committed with the input checkpoint, which the graph saves first (or with the first
+        # step, if that is written sooner: LangGraph does not wait for the input checkpoint).
+        started = {"agent_id": str(ctx.agent_id), "agent_version": ctx.agent_version}
+        await run.emit("execution.started", started, checkpoint_follows=True)
     elif snapshot.interrupts:
         pending = snapshot.interrupts[0]
         value = pending.value if isinstance(pending.value, dict) else {}
@@ -471,7 +476,7 @@ class MemoryEventSink:
     def __init__(self) -> None:
         self.events: list[tuple[int, str, dict[str, Any]]] = []
 
-    async def emit(self, type: str, payload: dict[str, Any]) -> None:
+    async def emit(self, type: str, payload: dict[str, Any], *, checkpoint_follows: bool = False) -> None:
         if type not in EVENT_TYPES:
             raise ValueError(f"unknown event type {type}")
         self.events.append((len(self.events) + 1, type, payload))

@@ -6,7 +6,8 @@ and the run records the node's finish with the start of the next step: three tra
 a pool checkout, a round trip and a commit that waits for PostgreSQL to flush its WAL. While a run
 is journaled here (`journaling`), the entries the store held for the checkpoint
 (`RedisEventSink.hold`) and the task's writes go into the checkpoint's own transaction instead:
-one commit per node (bench/engine_bench.py).
+one commit per node (bench/engine_bench.py). A new run's `execution.started` goes with its input
+checkpoint the same way.
 
 What a crash leaves changes for the better: a node's finish, its writes and the checkpoint after
 it are committed together or not at all. A crash before the commit reruns the node from the
@@ -109,7 +110,7 @@ class JournaledPostgresSaver(AsyncPostgresSaver):
         writes = self._writes.pop(thread_id, [])
         held = await events.commit_held([*writes, *recording.statements])
         if any(entry.required and not written for entry, written in held):
-            raise ExecutionCancelled  # the next step was refused: the run was cancelled meanwhile
+            raise ExecutionCancelled  # a step start was refused: the run was cancelled meanwhile
         return next_config
 
     @asynccontextmanager

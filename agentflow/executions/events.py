@@ -89,8 +89,11 @@ class RedisEventSink:
         self._held: list[Entry] = []
         self._lock = asyncio.Lock()
 
-    async def emit(self, type: str, payload: dict[str, Any]) -> None:
-        await self.record(Entry(Event(type, payload)))
+    async def emit(self, type: str, payload: dict[str, Any], *, checkpoint_follows: bool = False) -> None:
+        if checkpoint_follows and self.journaled:
+            self.hold(Entry(Event(type, payload)))
+        else:
+            await self.record(Entry(Event(type, payload)))
 
     @property
     def holding(self) -> bool:

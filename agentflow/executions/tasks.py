@@ -435,11 +435,11 @@ class OutcomeEventsAfterRecord:
         self.execution_id = execution_id
         self.held: list[tuple[str, dict[str, Any]]] = []
 
-    async def emit(self, type: str, payload: dict[str, Any]) -> None:
+    async def emit(self, type: str, payload: dict[str, Any], *, checkpoint_follows: bool = False) -> None:
         if type in OUTCOME_EVENTS.values():
             self.held.append((type, payload))
         else:
-            await self.sink.emit(type, payload)
+            await self.sink.emit(type, payload, checkpoint_follows=checkpoint_follows)
 
     async def publish(self, recorded_status: str | None) -> None:
         """Publish what matches the stored status: nothing if another worker took the run over;

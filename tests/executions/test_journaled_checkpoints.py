@@ -87,9 +87,7 @@ def task_writes(stack: Any, execution_id: str) -> int:
 
 
 async def run_task(world: OrgWorld, execution_id: str) -> str:
-    return await tasks._run(
-        uuid.UUID(execution_id), uuid.UUID(world.org_id), owner="journal-test", final_attempt=False
-    )
+    return await tasks._run(uuid.UUID(execution_id), uuid.UUID(world.org_id), owner="journal-test", final_attempt=False)
 
 
 async def test_a_chain_commits_every_step_event_and_write(
@@ -167,3 +165,20 @@ async def test_a_cancel_as_a_node_finishes_stops_the_run_before_the_next_node(
     kinds = [kind for _, kind in stored_events(stack, world.org_id, execution_id)]
     assert kinds[-1] == "execution.cancelled"
     assert kinds.count("step.started") == 2
+
+
+async def test_a_run_cancelled_as_it_is_claimed_runs_no_node(
+    client: httpx.AsyncClient, world: OrgWorld, stack: Any, worker_resources: None
+) -> None:
+    agent_id = await published_agent(client, world.owner, CHAIN)
+    execution_id = await execute(client, world.owner.headers, agent_id, {})
+
+    # The user cancels just as the worker claims the run: its first step is refused, and the
+    # `execution.started` held for the input checkpoint is still stored, before the cancellation.
+    claimed = f"NEW.id = '{execution_id}' AND NEW.status = 'running'"
+    with owner_trigger(stack, "executions", "BEFORE UPDATE", claimed, "NEW.status := 'cancelled'"):
+        assert await run_task(world, execution_id) == "cancelled"
+
+    assert steps(stack, world.org_id, execution_id) == []
+    kinds = [kind for _, kind in stored_events(stack, world.org_id, execution_id)]
+    assert kinds == ["execution.started", "execution.cancelled"]
