@@ -34,7 +34,7 @@ from redis.asyncio import Redis
 
 from agentflow.engine.runtime import EVENT_TYPES, Event
 from agentflow.executions.jsonsafe import to_json
-from agentflow.executions.statements import Connections, Statement, execute_in_context
+from agentflow.executions.statements import Connections, Cursor, Statement, execute_in_context
 
 _TAKE_TURN = "SELECT pg_advisory_xact_lock(hashtextextended(%(turn)s, 0))"
 _INSERT_EVENT = """
@@ -118,22 +118,45 @@ class RedisEventSink:
         held, written = await self._commit([], alongside)
         return list(zip(held, written, strict=True))
 
+    async def store_with(self, cursor: Cursor, *events: Event) -> list[Stored]:
+        """Store the held entries and `events` in `cursor`'s transaction (open, in this org's
+        context); `publish` what this returns once that transaction has committed. For a run's
+        outcome, which the worker records after the engine is done with this sink."""
+        held, self._held = self._held, []
+        writes = [self._write(entry) for entry in [*held, *(Entry(event) for event in events)]]
+        await cursor.execute(_TAKE_TURN, self._turn())
+        stored: list[Stored] = []
+        for write in writes:
+            await cursor.execute(write.statement, {**write.params, "org_id": self.org_id})
+            row = await cursor.fetchone()
+            if row is not None and write.type:
+                stored.append((int(row[0]), write))
+        return stored
+
+    async def publish(self, stored: list[Stored]) -> None:
+        """Publish stored events, in order, in one round trip."""
+        if stored:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for seq, write in stored:
+                    message = event_message(self.execution_id, seq, str(write.type), write.at, write.body)
+                    pipe.publish(channel(self.execution_id), orjson.dumps(message))
+                await pipe.execute()
+
+    def _turn(self) -> dict[str, Any]:
+        return {"turn": f"execution-events:{self.execution_id}"}
+
     async def _commit(
         self, entries: list[Entry], alongside: Sequence[Statement] = ()
     ) -> tuple[list[Entry], list[bool]]:
-        turn = (_TAKE_TURN, {"turn": f"execution-events:{self.execution_id}"})
         async with self._lock:
             held, self._held = self._held, []
             writes = [self._write(entry) for entry in [*held, *entries]]
             statements = [(write.statement, write.params) for write in writes]
-            _, *results = await execute_in_context(self.db, turn, *statements, org_id=self.org_id, also=alongside)
-            stored = [(rows[0][0], write) for rows, write in zip(results, writes, strict=True) if rows and write.type]
-            if stored:
-                async with self.redis.pipeline(transaction=False) as pipe:  # one round trip for the batch
-                    for seq, write in stored:
-                        message = event_message(self.execution_id, int(seq), str(write.type), write.at, write.body)
-                        pipe.publish(channel(self.execution_id), orjson.dumps(message))
-                    await pipe.execute()
+            _, *results = await execute_in_context(
+                self.db, (_TAKE_TURN, self._turn()), *statements, org_id=self.org_id, also=alongside
+            )
+            zipped = zip(results, writes, strict=True)
+            await self.publish([(int(rows[0][0]), write) for rows, write in zipped if rows and write.type])
         return held, [bool(rows) for rows in results]
 
     def _write(self, entry: Entry) -> _Write:
@@ -168,3 +191,7 @@ class _Write(NamedTuple):
     type: str | None
     body: dict[str, Any]
     at: datetime
+
+
+Stored = tuple[int, _Write]
+"""An event stored with its seq, to publish."""

@@ -27,7 +27,7 @@ import os
 import socket
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -40,11 +40,11 @@ from sqlalchemy import update
 
 from agentflow.agents.schemas import AgentSettings
 from agentflow.engine.providers import ProviderCredentials, ProviderRouter, build_providers, default_catalog
-from agentflow.engine.runtime import EngineServices, RunContext, RunOutcome, RunSettings, run_execution
+from agentflow.engine.runtime import EngineServices, Event, RunContext, RunOutcome, RunSettings, run_execution
 from agentflow.engine.spec import AgentDefinition
 from agentflow.executions import admission, statements
 from agentflow.executions.checkpointer import JournaledPostgresSaver
-from agentflow.executions.events import RedisEventSink
+from agentflow.executions.events import RedisEventSink, Stored
 from agentflow.executions.jsonsafe import to_json
 from agentflow.executions.notifications import notify_approvers
 from agentflow.executions.queue import enqueue
@@ -315,6 +315,8 @@ class _Recorded:
     """The status now stored (None: another worker holds the run and records it)."""
     approval: dict[str, Any] | None = None
     """Set when the run just started waiting for an approval: its approvers get notified."""
+    announced: list[Stored] = field(default_factory=list)
+    """The outcome's event, stored with the outcome: published once that has committed."""
 
 
 _RECORD_READ = """
@@ -348,10 +350,12 @@ async def _record(
     resources: WorkerResources,
     claim: _Claim,
     outcome: RunOutcome,
-    execution_id: uuid.UUID,
-    org_id: uuid.UUID,
+    outcome_events: OutcomeEventsAfterRecord,
     owner: str,
 ) -> _Recorded:
+    """Store the outcome, bill the tokens, give the slot to a queued run and store the outcome's
+    event, in one transaction; the caller publishes the event (`announced`) after."""
+    execution_id, org_id = claim.ctx.execution_id, claim.ctx.org_id
     recorded = _Recorded(promoted=[])
     async with statements.transaction(resources.pool, org_id=org_id) as cursor:
         await cursor.execute(_RECORD_READ, {"execution_id": execution_id})
@@ -382,6 +386,7 @@ async def _record(
             # Cancelled by a user while this run went on: the user's decision stands (and the
             # cancel already gave the slot to a queued run).
             await cursor.execute(_RELEASE_RUN, {**params, "metadata": orjson.dumps(meta).decode()})
+            recorded.announced = await outcome_events.store_with(cursor, recorded.status)
             return recorded
         now = datetime.now(UTC)
         wake_at = None
@@ -413,6 +418,7 @@ async def _record(
         await cursor.execute(admission.LOCK_AGENT_SQL, promote)
         await cursor.execute(admission.PROMOTE_SQL, promote)
         recorded.promoted = [promoted for (promoted,) in await cursor.fetchall()]
+        recorded.announced = await outcome_events.store_with(cursor, recorded.status)
     return recorded
 
 
@@ -433,24 +439,24 @@ class OutcomeEventsAfterRecord:
     def __init__(self, sink: RedisEventSink, execution_id: uuid.UUID) -> None:
         self.sink = sink
         self.execution_id = execution_id
-        self.held: list[tuple[str, dict[str, Any]]] = []
+        self.held: list[Event] = []
 
     async def emit(self, type: str, payload: dict[str, Any], *, checkpoint_follows: bool = False) -> None:
         if type in OUTCOME_EVENTS.values():
-            self.held.append((type, payload))
+            self.held.append(Event(type, payload))
         else:
             await self.sink.emit(type, payload, checkpoint_follows=checkpoint_follows)
 
-    async def publish(self, recorded_status: str | None) -> None:
-        """Publish what matches the stored status: nothing if another worker took the run over;
-        the held event; `execution.cancelled` if a user cancelled meanwhile; or, when the engine
-        never got to say it (a crash on the last retry), the event of the stored status."""
-        expected = OUTCOME_EVENTS.get(recorded_status or "")
+    async def store_with(self, cursor: statements.Cursor, recorded_status: str) -> list[Stored]:
+        """Store, in the transaction recording the outcome, the event that matches the stored
+        status: the held one; `execution.cancelled` if a user cancelled meanwhile; or, when the
+        engine never got to say it (a crash on the last retry), the event of the stored status."""
+        expected = OUTCOME_EVENTS.get(recorded_status)
         if expected is None:
-            return
-        matching = [(type, payload) for type, payload in self.held if type == expected]
-        for type, payload in matching or [(expected, {"execution_id": str(self.execution_id)})]:
-            await self.sink.emit(type, payload)
+            return []
+        matching = [event for event in self.held if event.type == expected]
+        events = matching or [Event(expected, {"execution_id": str(self.execution_id)})]
+        return await self.sink.store_with(cursor, *events)
 
 
 def _timestamp(payload: dict[str, Any] | None, key: str) -> datetime | None:
@@ -495,8 +501,8 @@ async def _run(execution_id: uuid.UUID, org_id: uuid.UUID, *, owner: str, final_
         outcome = RunOutcome(status="failed", error={"message": f"internal error: {type(exc).__name__}"})
     finally:
         heartbeat.cancel()
-    recorded = await _record(resources, claim, outcome, execution_id, org_id, owner)
-    await outcome_events.publish(recorded.status)
+    recorded = await _record(resources, claim, outcome, outcome_events, owner)
+    await events.publish(recorded.announced)
     for promoted in recorded.promoted:
         enqueue(celery_app, promoted, org_id)
     if recorded.approval is not None:
