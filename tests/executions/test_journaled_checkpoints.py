@@ -86,6 +86,12 @@ def task_writes(stack: Any, execution_id: str) -> int:
     return int(row[0])
 
 
+async def pending_chain_run(client: httpx.AsyncClient, world: OrgWorld) -> str:
+    """An execution of CHAIN, pending: this app has no worker, the test runs the task itself."""
+    agent_id = await published_agent(client, world.owner, CHAIN)
+    return await execute(client, world.owner.headers, agent_id, {})
+
+
 async def run_task(world: OrgWorld, execution_id: str) -> str:
     return await tasks._run(uuid.UUID(execution_id), uuid.UUID(world.org_id), owner="journal-test", final_attempt=False)
 
@@ -93,8 +99,7 @@ async def run_task(world: OrgWorld, execution_id: str) -> str:
 async def test_a_chain_commits_every_step_event_and_write(
     client: httpx.AsyncClient, world: OrgWorld, stack: Any, worker_resources: None
 ) -> None:
-    agent_id = await published_agent(client, world.owner, CHAIN)
-    execution_id = await execute(client, world.owner.headers, agent_id, {})
+    execution_id = await pending_chain_run(client, world)
 
     assert await run_task(world, execution_id) == "completed"
 
@@ -115,8 +120,7 @@ async def test_a_chain_commits_every_step_event_and_write(
 async def test_a_failed_checkpoint_takes_the_nodes_finish_with_it_and_the_rerun_completes(
     client: httpx.AsyncClient, world: OrgWorld, stack: Any, worker_resources: None
 ) -> None:
-    agent_id = await published_agent(client, world.owner, CHAIN)
-    execution_id = await execute(client, world.owner.headers, agent_id, {})
+    execution_id = await pending_chain_run(client, world)
 
     # The checkpoint saved after b ran cannot be written (the database is failing).
     refuse_b = f"NEW.thread_id = '{execution_id}' AND NEW.checkpoint -> 'versions_seen' ? 'b'"
@@ -151,8 +155,7 @@ async def test_a_failed_checkpoint_takes_the_nodes_finish_with_it_and_the_rerun_
 async def test_a_cancel_as_a_node_finishes_stops_the_run_before_the_next_node(
     client: httpx.AsyncClient, world: OrgWorld, stack: Any, worker_resources: None
 ) -> None:
-    agent_id = await published_agent(client, world.owner, CHAIN)
-    execution_id = await execute(client, world.owner.headers, agent_id, {})
+    execution_id = await pending_chain_run(client, world)
 
     # The user cancels in the very transaction that records a's finish: b's start, committed
     # with the same checkpoint, is refused there.
@@ -170,8 +173,7 @@ async def test_a_cancel_as_a_node_finishes_stops_the_run_before_the_next_node(
 async def test_a_run_cancelled_as_it_is_claimed_runs_no_node(
     client: httpx.AsyncClient, world: OrgWorld, stack: Any, worker_resources: None
 ) -> None:
-    agent_id = await published_agent(client, world.owner, CHAIN)
-    execution_id = await execute(client, world.owner.headers, agent_id, {})
+    execution_id = await pending_chain_run(client, world)
 
     # The user cancels just as the worker claims the run: its first step is refused, and the
     # `execution.started` held for the input checkpoint is still stored, before the cancellation.
