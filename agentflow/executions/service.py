@@ -169,7 +169,7 @@ async def start_published_run(
             metadata_={"agent_version": number, **metadata},
         )
     )
-    await session.refresh(execution)
+    # Not refreshed: callers read only its id and status, both set here (one round trip fewer).
     return execution
 
 
@@ -217,8 +217,7 @@ async def test_run(
             },
         )
     )
-    await session.refresh(execution)
-    return execution
+    return execution  # not refreshed either: callers read only its id and status
 
 
 async def load(
