@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from redis.asyncio import Redis
 
 from agentflow.app import create_app
+from agentflow.kit import ratelimit
 from agentflow.kit.errors import TooManyRequests
 from agentflow.kit.ratelimit import RateLimiter, window_keys
 from tests.api_fixtures import API, client_for, create_api_key, settings_for, signup
@@ -112,9 +114,7 @@ async def _outcome(limiter: RateLimiter, rule: str, identifier: str) -> tuple[bo
     return True, state.remaining, state.reset_at
 
 
-async def test_each_hit_is_one_round_trip(redis: Redis, monkeypatch: pytest.MonkeyPatch) -> None:
-    limiter = RateLimiter(redis)
-    await limiter.hit(RULE, "test", uuid.uuid4().hex)  # loads the script on the server
+def _count_commands(redis: Redis, monkeypatch: pytest.MonkeyPatch) -> list[object]:
     commands: list[object] = []
     execute = redis.execute_command
 
@@ -123,6 +123,13 @@ async def test_each_hit_is_one_round_trip(redis: Redis, monkeypatch: pytest.Monk
         return await execute(*args, **options)
 
     monkeypatch.setattr(redis, "execute_command", counted)
+    return commands
+
+
+async def test_each_hit_is_one_round_trip(redis: Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    limiter = RateLimiter(redis)
+    await limiter.hit(RULE, "test", uuid.uuid4().hex)  # loads the script on the server
+    commands = _count_commands(redis, monkeypatch)
     identifier = uuid.uuid4().hex
     outcomes = [await _outcome(limiter, "3/minute", identifier) for _ in range(4)]
     assert [(allowed, remaining) for allowed, remaining, _ in outcomes] == [(True, 2), (True, 1), (True, 0), (False, 0)]
@@ -174,3 +181,66 @@ async def test_previous_window_counts_in_proportion_to_its_overlap(redis: Redis)
     # One of the previous window's requests leaves the sliding window every 6 s: the next in 0.5 s.
     assert outcomes[-1][2] == pytest.approx(time.time() + 0.5, abs=1.0)
     assert await redis.get(current_key) == "3"
+
+
+# -- leases: a busy key's hits counted in Redis several at a time --------------------------------
+
+
+async def test_a_busy_key_takes_its_hits_from_redis_in_leases(redis: Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    limiter = RateLimiter(redis)
+    await limiter.hit(RULE, "test", uuid.uuid4().hex)  # loads the script on the server
+    commands = _count_commands(redis, monkeypatch)
+    identifier = uuid.uuid4().hex
+    outcomes = [await _outcome(limiter, "10000/minute", identifier) for _ in range(300)]
+
+    assert all(allowed for allowed, _, _ in outcomes)
+    # Leases of 1, 2, 4, ... up to 64 (1/100 of the limit, at most MAX_LEASE): 300 hits, 10 trips.
+    assert commands == ["EVALSHA"] * 10
+    # This process's view of what is left goes down by one per hit, as without leases.
+    assert [remaining for _, remaining, _ in outcomes] == list(range(9999, 9699, -1))
+    # Every hit handed out was counted in Redis first; what is counted beyond them is still leased.
+    counted = int(await redis.get(window_keys("10000/minute", "test", identifier)[1]) or 0)
+    assert 300 <= counted <= 300 + ratelimit.MAX_LEASE
+
+
+async def test_processes_with_leases_never_admit_more_than_the_limit(redis: Redis) -> None:
+    """Two limiters stand for two API processes; their concurrent hits overrun a limit of 300,
+    taken from Redis in leases of up to 3."""
+    processes = [RateLimiter(redis), RateLimiter(redis)]
+    identifier = uuid.uuid4().hex
+    outcomes = await asyncio.gather(*(_outcome(processes[i % 2], "300/minute", identifier) for i in range(400)))
+    admitted = sum(allowed for allowed, _, _ in outcomes)
+    # At most each process's last lease (3 hits) may be left unused when the load stops.
+    assert 300 - 2 * 3 <= admitted <= 300
+    assert int(await redis.get(window_keys("300/minute", "test", identifier)[1]) or 0) <= 300
+
+
+async def test_concurrent_hits_wait_for_one_lease(redis: Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    limiter = RateLimiter(redis)
+    identifier = uuid.uuid4().hex
+    for _ in range(7):  # leases of 1, 2, 4 ... grow while they are used up in time
+        await limiter.hit("10000/minute", "test", identifier)
+    commands = _count_commands(redis, monkeypatch)
+    outcomes = await asyncio.gather(*(_outcome(limiter, "10000/minute", identifier) for _ in range(40)))
+    assert all(allowed for allowed, _, _ in outcomes)
+    assert len({remaining for _, remaining, _ in outcomes}) == 40
+    # Without the wait, each of the 40 would lease for itself.
+    assert 1 <= len(commands) <= 4
+
+
+async def test_an_unused_lease_expires_and_stays_counted(redis: Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ratelimit, "LEASE_SECONDS", 0.05)
+    limiter = RateLimiter(redis)
+    identifier = uuid.uuid4().hex
+    for _ in range(4):  # leases of 1 and 2, then a lease of 4 with 3 hits left
+        await limiter.hit("10000/minute", "test", identifier)
+    current_key = window_keys("10000/minute", "test", identifier)[1]
+    assert await redis.get(current_key) == "7"
+    await asyncio.sleep(0.1)
+    commands = _count_commands(redis, monkeypatch)
+    allowed, remaining, _ = await _outcome(limiter, "10000/minute", identifier)
+    # The 3 left over are not handed out any more, and not given back: the limit only gets stricter.
+    assert commands == ["EVALSHA"]
+    assert allowed
+    assert await redis.get(current_key) == "9"  # the next lease is half the last one: 2
+    assert remaining == 10000 - 9 + 1
