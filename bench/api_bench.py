@@ -813,9 +813,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             + ("" if args.app_source == REPO else f", `agentflow` imported from `{args.app_source}`")
             + "; baseline: `bench/baseline_app.py`, same flags, `--workers 1`.",
             f"- Load: e.g. `{shlex.join(example)}`.",
-            "- Rate limiting is ENABLED (every limited request makes its Redis round trips) with every limit raised "
+            "- Rate limiting is ENABLED with every limit raised "
             f"to `{HIGH_LIMIT}` so the load is not throttled. `GET /auth/me` with a JWT is not rate limited by the "
-            "app (it authenticates with `authenticate_user`); with an API key it is (key + org).",
+            "app (it authenticates with `authenticate_user`); with an API key it is (key + org). A limited "
+            "request's hit is counted in Redis in leases (`agentflow/kit/ratelimit.py`), which at this rate reach "
+            "their cap of 64 hits: one Redis round trip per 64 requests per limit. (A limit's lease is at most 1/100 "
+            "of it: an org limited to 6,400/minute or more gets the same.)",
             *(f"- Extra environment: `{k}={v}`." for k, v in overrides.items()),
             "- `AGENTFLOW_LOG_LEVEL=WARNING`: the app's per-request access log line (INFO) is not written.",
             f"- Data: 1 org with {fixture.members} members (owner + invited), 1 API key with the default scopes "
