@@ -901,8 +901,8 @@ async def latency_runs(base_url: str, redis_url: str, world: World, runs: int, w
                 kind, event_at = await watcher.wait(execution_id, limit=60)
                 if kind != "execution.completed":
                     raise RuntimeError(f"execution {execution_id}: {kind}")
-                # The event is published just before the worker records the outcome, so the API may
-                # still say `running` for a moment: poll it at a short interval until it agrees.
+                # The worker publishes the outcome event after committing it, so the API agrees by
+                # the time the event arrives; the loop re-reads only if it ever did not.
                 while True:
                     body = (await client.get(f"/executions/{execution_id}")).json()
                     if body["status"] in FINISHED:
