@@ -228,15 +228,29 @@ async def test_concurrent_hits_wait_for_one_lease(redis: Redis, monkeypatch: pyt
     assert 1 <= len(commands) <= 4
 
 
+class _Clock:
+    """The limiter's `time`, with a monotonic clock the test moves forward."""
+
+    def __init__(self) -> None:
+        self.skipped = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.skipped
+
+    def time(self) -> float:
+        return time.time()
+
+
 async def test_an_unused_lease_expires_and_stays_counted(redis: Redis, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ratelimit, "LEASE_SECONDS", 0.05)
+    clock = _Clock()
+    monkeypatch.setattr(ratelimit, "time", clock)
     limiter = RateLimiter(redis)
     identifier = uuid.uuid4().hex
     for _ in range(4):  # leases of 1 and 2, then a lease of 4 with 3 hits left
         await limiter.hit("10000/minute", "test", identifier)
     current_key = window_keys("10000/minute", "test", identifier)[1]
     assert await redis.get(current_key) == "7"
-    await asyncio.sleep(0.1)
+    clock.skipped = ratelimit.LEASE_SECONDS
     commands = _count_commands(redis, monkeypatch)
     allowed, remaining, _ = await _outcome(limiter, "10000/minute", identifier)
     # The 3 left over are not handed out any more, and not given back: the limit only gets stricter.
