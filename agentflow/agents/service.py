@@ -92,6 +92,14 @@ async def load(session: AsyncSession, principal: Principal, agent_id: uuid.UUID,
     return agent
 
 
+async def load_runnable(session: AsyncSession, principal: Principal, agent_id: uuid.UUID) -> Agent:
+    """The agent a run of its published version starts from (`AgentRepository.runnable`)."""
+    agent = await AgentRepository(session, principal.org_id).runnable(agent_id)
+    if agent is None:
+        raise NotFound("Agent not found", code="AGENT_NOT_FOUND")
+    return agent
+
+
 async def load_editable(session: AsyncSession, principal: Principal, agent_id: uuid.UUID) -> Agent:
     agent = await load(session, principal, agent_id, for_update=True)
     if agent.status == AgentStatus.ARCHIVED:

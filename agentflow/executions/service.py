@@ -106,7 +106,7 @@ async def execute(
             existing.idempotency_key = None  # expired: the key is free again
             await session.flush()
 
-    agent = await agents.load(session, principal, agent_id)
+    agent = await agents.load_runnable(session, principal, agent_id)
     execution = await start_published_run(
         session,
         principal.org_id,

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 
+from agentflow.agents.repository import AgentRepository
 from agentflow.engine.nodes.trigger_webhook import WebhookTriggerConfig
 from agentflow.executions import service as executions
 from agentflow.executions.events import channel
@@ -18,7 +19,6 @@ from agentflow.executions.jsonsafe import to_json
 from agentflow.executions.queue import enqueue
 from agentflow.executions.schemas import FINISHED, ExecutionStatus
 from agentflow.kit.db import Database
-from agentflow.models.agents import Agent
 from agentflow.models.executions import Execution
 from agentflow.models.triggers import AgentTrigger
 from agentflow.triggers import service, webhooks
@@ -63,7 +63,7 @@ async def start_run(state: Any, token: str, delivery: Delivery) -> Started:
         raise webhooks.WebhookNotFound("No webhook at this URL")
     org_id = row.org_id
     async with db.transaction(org_id=org_id) as session:
-        agent = await session.get(Agent, row.agent_id)
+        agent = await AgentRepository(session, org_id).runnable(row.agent_id)
         if agent is None or agent.trigger_type != "webhook":
             raise webhooks.WebhookNotFound("No webhook at this URL")
         config = WebhookTriggerConfig.model_validate(agent.trigger_config or {})

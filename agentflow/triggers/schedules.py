@@ -26,6 +26,7 @@ from cronsim import CronSim
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agentflow.agents.repository import AgentRepository
 from agentflow.agents.schemas import AgentStatus
 from agentflow.engine.nodes.trigger_schedule import ScheduleTriggerConfig
 from agentflow.executions import service as executions
@@ -138,7 +139,7 @@ async def _fire_one(
     if row.missed_fires == "skip" and late > timedelta(seconds=settings.schedule_tick_seconds * 2):
         result.skipped += 1
         return
-    agent = await session.get(Agent, row.agent_id)
+    agent = await AgentRepository(session, org_id).runnable(row.agent_id)
     if agent is None or agent.status != AgentStatus.ACTIVE or agent.trigger_type != "schedule":
         row.next_fire_at = None
         return

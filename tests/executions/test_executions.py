@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import event
 
 from agentflow.kit.db import libpq_url
 from tests.api_fixtures import API, OrgWorld, assert_error, make_org_world, unique
@@ -177,6 +179,29 @@ async def test_idempotency_key(wclient: httpx.AsyncClient, wworld: OrgWorld) -> 
     await wait_for(wclient, wworld.editor.headers, first.json()["execution_id"], FINISHED)
     listed = await wclient.get(f"{API}/executions", headers=wworld.editor.headers, params={"agent_id": agent_id})
     assert len(listed.json()["items"]) == 1
+
+
+async def test_starting_a_run_leaves_the_agents_draft_unread(
+    wclient: httpx.AsyncClient, wworld: OrgWorld, worker_app: FastAPI
+) -> None:
+    """A run uses the published version; the draft (often the agent's largest column) stays in
+    the database. Every statement the app's engine sends while starting the run is checked."""
+    agent_id = await published_agent(wclient, wworld.editor, chat_flow())
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engine = worker_app.state.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        execution_id = await execute(wclient, wworld.editor.headers, agent_id, {"name": "Ada"})
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert any("FROM agents" in statement for statement in statements), statements  # the agent was read
+    assert not any("draft_definition" in statement for statement in statements), statements
+    done = await wait_for(wclient, wworld.editor.headers, execution_id, FINISHED)
+    assert done["status"] == "completed", done
 
 
 async def test_another_orgs_execution_is_not_found(wclient: httpx.AsyncClient, wworld: OrgWorld) -> None:
