@@ -126,12 +126,20 @@ def _count_commands(redis: Redis, monkeypatch: pytest.MonkeyPatch) -> list[objec
     return commands
 
 
-async def test_each_hit_is_one_round_trip(redis: Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+async def _sequential_hits(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch, rule: str, count: int
+) -> tuple[list[tuple[bool, int, float]], list[object], str]:
+    """`count` hits one after another by a new limiter on a new identifier: their outcomes, the
+    Redis commands they sent, and the identifier."""
     limiter = RateLimiter(redis)
     await limiter.hit(RULE, "test", uuid.uuid4().hex)  # loads the script on the server
     commands = _count_commands(redis, monkeypatch)
     identifier = uuid.uuid4().hex
-    outcomes = [await _outcome(limiter, "3/minute", identifier) for _ in range(4)]
+    return [await _outcome(limiter, rule, identifier) for _ in range(count)], commands, identifier
+
+
+async def test_each_hit_is_one_round_trip(redis: Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    outcomes, commands, _ = await _sequential_hits(redis, monkeypatch, "3/minute", 4)
     assert [(allowed, remaining) for allowed, remaining, _ in outcomes] == [(True, 2), (True, 1), (True, 0), (False, 0)]
     assert commands == ["EVALSHA"] * 4
 
@@ -187,11 +195,7 @@ async def test_previous_window_counts_in_proportion_to_its_overlap(redis: Redis)
 
 
 async def test_a_busy_key_takes_its_hits_from_redis_in_leases(redis: Redis, monkeypatch: pytest.MonkeyPatch) -> None:
-    limiter = RateLimiter(redis)
-    await limiter.hit(RULE, "test", uuid.uuid4().hex)  # loads the script on the server
-    commands = _count_commands(redis, monkeypatch)
-    identifier = uuid.uuid4().hex
-    outcomes = [await _outcome(limiter, "10000/minute", identifier) for _ in range(300)]
+    outcomes, commands, identifier = await _sequential_hits(redis, monkeypatch, "10000/minute", 300)
 
     assert all(allowed for allowed, _, _ in outcomes)
     # Leases of 1, 2, 4, ... up to 64 (1/100 of the limit, at most MAX_LEASE): 300 hits, 10 trips.
