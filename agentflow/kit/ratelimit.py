@@ -7,14 +7,14 @@ trips per limit (count the hit, then read the state for the headers); the Lua sc
 both atomically in one.
 
 Leases. That round trip was the largest single cost of an authenticated request left
-(bench/api_bench.py: ~125-150 µs of CPU, ~13 % of `GET /org/members`). A process that sees one key often now counts several of
-its hits in Redis at once and hands them out itself: the lease doubles while each one is used up
-within `LEASE_SECONDS`, halves when one expires unused, and never exceeds 1/`LEASE_SHARE` of the
-limit (so small limits, such as the login limits, stay exact, one round trip per hit). Leased hits
-are counted in Redis before any is handed out, so every process together never admits more than
-the limit: a leased hit left unused (at most one lease per key and process) counts as if it had
-been made, i.e. the limit only gets stricter. The price is `X-RateLimit-Remaining`, which a
-process reports as of its last lease (less its own hits since).
+(bench/api_bench.py: ~125-150 µs of CPU, ~13 % of `GET /org/members`). A process that sees one
+key often now counts several of its hits in Redis at once and hands them out itself: the lease
+doubles while each one is used up within `LEASE_SECONDS`, halves when one expires unused, and
+never exceeds 1/`LEASE_SHARE` of the limit (so small limits, such as the login limits, stay exact,
+one round trip per hit). Leased hits are counted in Redis before any is handed out, so every
+process together never admits more than the limit: a leased hit left unused (at most one lease per
+key and process) counts as if it had been made, i.e. the limit only gets stricter. The price is
+`X-RateLimit-Remaining`, which a process reports as of its last lease (less its own hits since).
 """
 
 from __future__ import annotations
