@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response, WebSocket, status
 
-from agentflow.auth.dependencies import requires
+from agentflow.auth.dependencies import TenantReads, reads, requires
 from agentflow.executions import service, stream
 from agentflow.executions.events import RedisEventSink
 from agentflow.executions.queue import enqueue
@@ -130,8 +130,10 @@ async def pending_approvals(
 
 
 @router.get("/executions/{execution_id}")
-async def get_execution(execution_id: uuid.UUID, principal: Reader, session: SessionDep) -> ExecutionOut:
-    return service.execution_out(await service.load(session, principal, execution_id))
+async def get_execution(
+    execution_id: uuid.UUID, reader: Annotated[TenantReads, reads(Permission.EXECUTIONS_READ)]
+) -> ExecutionOut:
+    return await service.read(reader, execution_id)
 
 
 @router.get("/executions/{execution_id}/steps")

@@ -21,7 +21,13 @@ from agentflow.agents import service as agents
 from agentflow.agents.schemas import AgentStatus
 from agentflow.audit import service as audit
 from agentflow.executions import admission
-from agentflow.executions.repository import ExecutionRepository, LogRepository, StepRepository
+from agentflow.executions.repository import (
+    ExecutionRepository,
+    ExecutionRow,
+    LogRepository,
+    StepRepository,
+    execution_by_id,
+)
 from agentflow.executions.schemas import (
     FINISHED,
     ApprovalIn,
@@ -32,11 +38,12 @@ from agentflow.executions.schemas import (
     StepOut,
     TestRunIn,
 )
+from agentflow.kit.db import TenantReader
 from agentflow.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 from agentflow.kit.pagination import Page
 from agentflow.kit.principal import Principal
 from agentflow.kit.ratelimit import RateLimiter
-from agentflow.models.agents import Agent, AgentVersion
+from agentflow.models.agents import Agent
 from agentflow.models.executions import Execution, ExecutionStep
 from agentflow.models.orgs import Role, User
 from agentflow.settings import Settings
@@ -46,7 +53,7 @@ ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2, Role.OWNER: 3}
 WAITING_STEP_STATUSES = ("running", "waiting", "waiting_approval")
 
 
-def execution_out(row: Execution) -> ExecutionOut:
+def execution_out(row: Execution | ExecutionRow) -> ExecutionOut:
     meta = row.metadata_ or {}
     return ExecutionOut(
         id=row.id,
@@ -83,7 +90,7 @@ async def execute(
     idempotency_key: str | None,
     limiter: RateLimiter,
     settings: Settings,
-) -> tuple[Execution, bool]:
+) -> tuple[admission.NewRun, bool]:
     """Create an execution (pending, or queued behind the agent's concurrency limit); returns it
     and whether it is new (False: an idempotent replay, which counts against no limit)."""
     repo = ExecutionRepository(session, principal.org_id)
@@ -102,14 +109,13 @@ async def execute(
                         "This Idempotency-Key was used with a different request body",
                         code="IDEMPOTENCY_KEY_REUSED",
                     )
-                return existing, False
+                return admission.NewRun(existing.id, ExecutionStatus(existing.status)), False
             existing.idempotency_key = None  # expired: the key is free again
             await session.flush()
 
     agent = await agents.load_runnable(session, principal, agent_id)
     execution = await start_published_run(
         session,
-        principal.org_id,
         agent,
         version_number=body.version,
         trigger_data=body.input,
@@ -128,7 +134,6 @@ async def execute(
 
 async def start_published_run(
     session: AsyncSession,
-    org_id: uuid.UUID,
     agent: Agent,
     *,
     version_number: int | None = None,
@@ -139,38 +144,25 @@ async def start_published_run(
     settings: Settings,
     idempotency_key: str | None = None,
     request_hash: str | None = None,
-) -> Execution:
+) -> admission.NewRun:
     """Every way a published agent starts (API, manual, webhook, schedule): the agent must be
     active, the plan's limit allow it, and the run is pending or queued behind the agent's
     concurrency limit (429 if it rejects). The caller enqueues a pending run after commit."""
     if agent.status != AgentStatus.ACTIVE or agent.latest_version is None:
         raise Conflict("Only active, published agents can run", code="AGENT_NOT_RUNNABLE")
     number = version_number or agent.latest_version
-    # Only its id: the worker reads the definition (often large) when it runs.
-    version_id: uuid.UUID | None = await session.scalar(
-        select(AgentVersion.id).where(
-            AgentVersion.org_id == org_id, AgentVersion.agent_id == agent.id, AgentVersion.version == number
-        )
+    return await admission.start(
+        session,
+        limiter,
+        settings,
+        agent,
+        version=number,
+        triggered_by=triggered_by,
+        trigger_data=trigger_data,
+        metadata={"agent_version": number, **metadata},
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
     )
-    if version_id is None:
-        raise NotFound(f"Version {number} not found", code="VERSION_NOT_FOUND")
-    await admission.check_plan_limit(session, limiter, settings, org_id)
-    initial = await admission.admit(session, agent)
-    execution = await ExecutionRepository(session, org_id).add(
-        Execution(
-            agent_id=agent.id,
-            agent_version_id=version_id,
-            triggered_by=triggered_by,
-            trigger_data=trigger_data,
-            status=initial.value,
-            enqueued_at=datetime.now(UTC) if initial == ExecutionStatus.PENDING else None,
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
-            metadata_={"agent_version": number, **metadata},
-        )
-    )
-    # Not refreshed: callers read only its id and status, both set here (one round trip fewer).
-    return execution
 
 
 async def test_run(
@@ -227,6 +219,13 @@ async def load(
     if row is None:
         raise NotFound("Execution not found", code="EXECUTION_NOT_FOUND")
     return row
+
+
+async def read(reader: TenantReader, execution_id: uuid.UUID) -> ExecutionOut:
+    row = await execution_by_id(reader, execution_id)
+    if row is None:
+        raise NotFound("Execution not found", code="EXECUTION_NOT_FOUND")
+    return execution_out(row)
 
 
 async def list_executions(

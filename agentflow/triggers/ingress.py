@@ -79,7 +79,6 @@ async def start_run(state: Any, token: str, delivery: Delivery) -> Started:
         )
         execution = await executions.start_published_run(
             session,
-            org_id,
             agent,
             trigger_data=to_json(data),
             triggered_by="webhook",

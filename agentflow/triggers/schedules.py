@@ -146,7 +146,6 @@ async def _fire_one(
     row.last_fired_at = now
     execution = await executions.start_published_run(
         session,
-        org_id,
         agent,
         trigger_data={
             "scheduled_for": scheduled_for.isoformat(),

@@ -117,6 +117,11 @@ async def test_the_plan_limits_runs_per_org(stack: Any) -> None:
         refused = await start(client, owner.headers, agent_id, 3)
         assert_error(refused, 429, "RATE_LIMITED")
         assert int(refused.headers["Retry-After"]) >= 1
+        # The refused run's row (inserted before its org was counted) went with its transaction.
+        listed = await client.get(f"{API}/executions", headers=owner.headers, params={"agent_id": agent_id})
+        assert sorted(e["id"] for e in listed.json()["items"]) == sorted(
+            r.json()["execution_id"] for r in (first, second)
+        )
         # Another org has a window of its own.
         other = await signup(client)
         other_agent = await published_agent(client, other, approval_flow())
