@@ -45,10 +45,12 @@ import itertools
 import json
 import os
 import platform
+import random
 import shlex
 import shutil
 import signal
 import statistics
+import string
 import subprocess
 import sys
 import tempfile
@@ -89,13 +91,21 @@ UVICORN_FLAGS = (
 # --- definitions ---------------------------------------------------------------------------------
 
 
-def chain_definition(nodes: int) -> dict[str, Any]:
+def node_text(output_bytes: int) -> str:
+    """What each node of the chain outputs: "constant text", or `output_bytes` of letters and
+    spaces in random order (about as compressible as prose, so PostgreSQL's compression does not
+    hide the size)."""
+    if output_bytes <= 0:
+        return "constant text"
+    return "".join(random.Random(output_bytes).choices(string.ascii_lowercase + " ", k=output_bytes))
+
+
+def chain_definition(nodes: int, text: str = "constant text") -> dict[str, Any]:
     """trigger.manual, then `nodes - 1` transform.template nodes with a constant, in a line."""
     ids = ["start", *(f"t{i:02d}" for i in range(1, nodes))]
     items = [{"id": "start", "type": "trigger", "subtype": "manual", "config": {}}]
     items += [
-        {"id": node_id, "type": "transform", "subtype": "template", "config": {"template": "constant text"}}
-        for node_id in ids[1:]
+        {"id": node_id, "type": "transform", "subtype": "template", "config": {"template": text}} for node_id in ids[1:]
     ]
     edges = [{"id": f"{a}-{b}", "source": a, "source_handle": "out", "target": b} for a, b in itertools.pairwise(ids)]
     return {"schema_version": 1, "nodes": items, "edges": edges}
@@ -379,7 +389,8 @@ def engine_child(job_path: Path) -> int:
     # The worker's own loop and resources: one engine, Redis client and checkpointer pool.
     loop = tasks._event_loop()
     resources = loop.run_until_complete(tasks._get_resources())
-    definition = AgentDefinition.model_validate(chain_definition(nodes))
+    text: str = job["text"]
+    definition = AgentDefinition.model_validate(chain_definition(nodes, text))
     run_settings = tasks.run_settings(job["agent_settings"])
     services = EngineServices(
         router=lambda ctx: tasks._router(resources, ctx.org_id),
@@ -437,7 +448,7 @@ def engine_child(job_path: Path) -> int:
     def trivial(name: str) -> Any:
         async def node(state: PlainState) -> dict[str, Any]:
             stamps_now.append(time.perf_counter())
-            return {"outputs": {name: {"text": "constant text"}}}
+            return {"outputs": {name: {"text": text}}}
 
         return node
 
@@ -591,6 +602,7 @@ def run_engine_child(
     out, release = workdir / f"{name}.json", workdir / f"{name}.release"
     job = {
         "nodes": nodes,
+        "text": world.text,
         "org_id": world.org_id,
         "execution_ids": ids,
         "rounds": rounds,
@@ -705,6 +717,8 @@ class World:
     chain_agent: str
     single_agent: str
     agent_settings: dict[str, Any] = field(default_factory=dict)
+    text: str = "constant text"
+    """What each node of the chain agent outputs."""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -720,7 +734,7 @@ def _check(response: httpx.Response, expected: int) -> dict[str, Any]:
     return body
 
 
-def set_up_data(base_url: str, nodes: int) -> World:
+def set_up_data(base_url: str, nodes: int, text: str = "constant text") -> World:
     """An owner and org, and the two published agents — through the API, as a person would."""
     settings = {"concurrency_limit": 1000}  # admission control must not queue bench runs
     with httpx.Client(base_url=base_url + API, timeout=30.0) as client:
@@ -733,7 +747,7 @@ def set_up_data(base_url: str, nodes: int) -> World:
         )
         headers = {"Authorization": f"Bearer {owner['access_token']}"}
         agents = {}
-        for name, definition in (("chain", chain_definition(nodes)), ("single", chain_definition(1))):
+        for name, definition in (("chain", chain_definition(nodes, text)), ("single", chain_definition(1))):
             agent = _check(
                 client.post(
                     "/agents",
@@ -750,6 +764,7 @@ def set_up_data(base_url: str, nodes: int) -> World:
         chain_agent=agents["chain"]["id"],
         single_agent=agents["single"]["id"],
         agent_settings=agents["chain"]["settings"],  # as stored: what the worker reads
+        text=text,
     )
 
 
@@ -1104,6 +1119,12 @@ def use_line(name: str, use: CpuUse) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--nodes", type=int, default=40, help="nodes in the chain graph (default 40)")
+    parser.add_argument(
+        "--output-bytes",
+        type=int,
+        default=0,
+        help="parts 1-2: each chain node outputs this many bytes of text (default: 13, 'constant text')",
+    )
     parser.add_argument("--rounds", type=int, default=40, help="part 1: measured runs per engine path (default 40)")
     parser.add_argument("--warmup-rounds", type=int, default=5, help="part 1: discarded runs per path (default 5)")
     parser.add_argument("--latency-runs", type=int, default=60, help="part 2: measured executions (default 60)")
@@ -1258,7 +1279,7 @@ def run(
                 )
                 started.append(api)
                 api.wait_ready(f"{base_url}/readyz")
-                world = set_up_data(base_url, args.nodes)
+                world = set_up_data(base_url, args.nodes, node_text(args.output_bytes))
                 db = OwnerDb(stack.owner_url, world.org_id)
                 pg_pid = read_pid(stack.postgres.pgdata / "postmaster.pid") or 0
                 valkey_pid = read_pid(stack.valkey.pid_file) or 0
@@ -1498,7 +1519,9 @@ def run(
             "- Rate limits ENABLED with every limit raised to "
             f"`{HIGH_LIMIT}`; agents have `concurrency_limit` 1000. `AGENTFLOW_LOG_LEVEL=WARNING`.",
             *(f"- Extra environment: `{k}={v}`." for k, v in overrides.items()),
-            f"- Graphs: `trigger.manual` + {args.nodes - 1} `transform.template` (`constant text`) in a line; "
+            f"- Graphs: `trigger.manual` + {args.nodes - 1} `transform.template` in a line, each output "
+            + ("`constant text`" if args.output_bytes <= 0 else f"{args.output_bytes} bytes of random letters")
+            + "; "
             "the 1-node agent is `trigger.manual` alone.",
             "",
             "## Machine",

@@ -53,7 +53,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command, Durability, GraphOutput
 from pydantic import BaseModel
 
-from agentflow.engine.compile import ExecutionCancelled, compile_definition
+from agentflow.engine.compile import ExecutionCancelled, compile_definition, node_output
 from agentflow.engine.journal import Event, StepFinish, StepStart
 from agentflow.engine.nodes.context import NodeRun
 from agentflow.engine.providers import ProviderRouter
@@ -379,7 +379,14 @@ def _outcome(values: Mapping[str, Any]) -> RunOutcome:
     failure = sched.get("failure")
     if failure is not None:
         return RunOutcome(status="failed", error=failure, response=response)
-    output = response["body"] if response else sched.get("last_output")
+    if response:
+        output = response["body"]
+    elif "last_node" in sched:
+        # The node that completed last: its output channel holds what it produced (the schedule
+        # names it rather than carrying a copy into every checkpoint).
+        output = node_output(values, sched["last_node"]) if sched["last_node"] is not None else None
+    else:
+        output = sched.get("last_output")  # a run checkpointed before `last_node` kept the output itself
     return RunOutcome(status="completed", output=output, response=response)
 
 

@@ -4,6 +4,7 @@ retries, approvals, crash-resume, egress, templates and cancellation. Offline (s
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import uuid
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ import pytest
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from pydantic import BaseModel
 
+from agentflow.engine.compile import node_outputs
 from agentflow.engine.providers import ProviderRouter, StaticCredentials, build_providers, default_catalog
 from agentflow.engine.retry import NodeRetryPolicy
 from agentflow.engine.runtime import (
@@ -541,6 +543,30 @@ async def test_a_linear_flow_records_one_write_per_node(checkpointer: AsyncPostg
     assert started == [(node_id, str(steps[node_id].id)) for node_id in ("start", "a", "b")]
     types = h.events.types()
     assert types.index("step.started", types.index("step.completed")) > types.index("step.completed")
+
+
+async def test_each_output_is_checkpointed_once(checkpointer: AsyncPostgresSaver) -> None:
+    """A checkpoint stores the outputs its superstep produced, not every output of the run again."""
+    h = Harness(checkpointer)
+    ids = [f"n{i}" for i in range(6)]
+    raw = flow(
+        *(template(node_id, f"{node_id}-marker " + "x" * 500) for node_id in ids),
+        template("last", "{{n0.output.text | upper}}"),
+        edges=[edge(a, b) for a, b in itertools.pairwise(["start", *ids, "last"])],
+    )
+    outcome = await h.run(raw)
+    assert outcome.status == "completed", outcome.error
+    assert outcome.output == {"text": "N0-MARKER " + "X" * 500}  # later nodes still read it
+    cursor = await checkpointer.conn.execute(
+        "SELECT blob FROM checkpoint_blobs WHERE thread_id = %s", (str(h.execution_id),)
+    )
+    blobs = [bytes(row["blob"] or b"") for row in await cursor.fetchall()]
+    assert sum(b"n0-marker" in blob for blob in blobs) == 1
+
+
+async def test_outputs_of_runs_checkpointed_in_one_channel_still_read() -> None:
+    state = {"outputs": {"a": 1, "b": 2}, "out:b": 3, "out:c": None, "vars": {"out:d": 5}}
+    assert node_outputs(state) == {"a": 1, "b": 3, "c": None}
 
 
 async def test_a_next_step_started_before_the_run_stopped_is_closed(checkpointer: AsyncPostgresSaver) -> None:
