@@ -6,9 +6,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from agentflow.engine.spec import NodeId
+from agentflow.engine.spec import NodeId, check_json_value
 from agentflow.kit.schemas import RequestModel
 
 
@@ -27,20 +27,33 @@ class ExecutionStatus(enum.StrEnum):
 FINISHED = frozenset({ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED})
 
 
+def _storable_json(value: Any) -> Any:
+    # Integers beyond 64 bits parse, but neither our JSON encoder nor an export can write them.
+    # Size is bounded by the request body limit, so the walk's own limits are set out of the way.
+    check_json_value(value, max_depth=10_000, max_elements=100_000_000)
+    return value
+
+
+StorableJson = Annotated[Any, AfterValidator(_storable_json)]
+TriggerData = Annotated[dict[str, Any], AfterValidator(_storable_json)]
+
+
 class ExecuteIn(RequestModel):
-    input: dict[str, Any] = Field(default_factory=dict, description="The trigger data (`{{trigger.data.…}}`)")
+    input: TriggerData = Field(default_factory=dict, description="The trigger data (`{{trigger.data.…}}`)")
     version: int | None = Field(None, ge=1, le=1_000_000, description="Run this version; default: the latest")
 
 
 class PinnedOutput(RequestModel):
-    output: Any = Field(description="What the node's step returns instead of running (e.g. a sample API answer)")
+    output: StorableJson = Field(
+        description="What the node's step returns instead of running (e.g. a sample API answer)"
+    )
     handle: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
         None, description="The output handle to continue on (if/else: true/false, …); default: the main one"
     )
 
 
 class TestRunIn(RequestModel):
-    input: dict[str, Any] = Field(default_factory=dict, description="The trigger data (`{{trigger.data.…}}`)")
+    input: TriggerData = Field(default_factory=dict, description="The trigger data (`{{trigger.data.…}}`)")
     pinned_outputs: dict[NodeId, PinnedOutput] = Field(
         default_factory=dict,
         max_length=500,

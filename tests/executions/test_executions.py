@@ -100,6 +100,27 @@ async def test_viewers_cannot_execute_and_drafts_do_not_run(wclient: httpx.Async
     assert_error(missing, 404, "VERSION_NOT_FOUND")
 
 
+async def test_trigger_data_json_cannot_hold_is_refused(wclient: httpx.AsyncClient, wworld: OrgWorld) -> None:
+    agent_id = await published_agent(wclient, wworld.editor, chat_flow())
+    headers = {**wworld.editor.headers, "content-type": "application/json"}
+    for body in (b'{"input": {"n": 100000000000000000000}}', b'{"input": {"deep": [[-9223372036854775809]]}}'):
+        refused = await wclient.post(f"{API}/agents/{agent_id}/execute", headers=headers, content=body)
+        assert "64 bits" in str(assert_error(refused, 422, "VALIDATION_ERROR")["details"])
+    draft = await wclient.post(
+        f"{API}/agents", headers=wworld.editor.headers, json={"name": unique("draft"), "definition": chat_flow()}
+    )
+    pinned = b'{"pinned_outputs": {"chat": {"output": {"n": 100000000000000000000}}}}'
+    test_run = await wclient.post(f"{API}/agents/{draft.json()['id']}/test", headers=headers, content=pinned)
+    assert_error(test_run, 422, "VALIDATION_ERROR")
+    listed = await wclient.get(f"{API}/executions", headers=wworld.editor.headers, params={"agent_id": agent_id})
+    assert listed.json()["items"] == []
+    largest = b'{"input": {"name": "Ada", "n": 9223372036854775807}}'
+    accepted = await wclient.post(f"{API}/agents/{agent_id}/execute", headers=headers, content=largest)
+    assert accepted.status_code == 202, accepted.text
+    done = await wait_for(wclient, wworld.editor.headers, accepted.json()["execution_id"], FINISHED)
+    assert done["status"] == "completed" and done["trigger_data"] == {"name": "Ada", "n": 2**63 - 1}
+
+
 @pytest.mark.parametrize(("decision", "branch"), [("approve", "send"), ("reject", "discard")])
 async def test_approval_through_the_api(
     wclient: httpx.AsyncClient, wworld: OrgWorld, decision: str, branch: str
