@@ -15,8 +15,14 @@ previous checkpoint, and the step it was running (started in that earlier commit
 `interrupted` by the next claim, as for any crash mid-node; a step can no longer say `completed`
 for a node that then runs again.
 
-The SQL is the library's: `aput` runs as usual against a cursor that only keeps what it executes
-(`_Recording`), and those statements are committed with the held entries. Only writes to regular
+The SQL and the serialization are the library's (its statements, `_dump_blobs`, `_dump_writes`):
+`_checkpoint_statements` builds what `AsyncPostgresSaver.aput` would execute, and those statements
+are committed with the held entries. It is the library's `aput` minus its cursor and its thread
+hop for the blobs (`asyncio.to_thread`, there so that serializing a large state does not hold up
+other work on the loop; a worker runs one execution at a time, and each checkpoint carries only
+the outputs of its superstep, so the hop cost more than it saved: ~10 % of a node's CPU,
+bench/engine_bench.py). requirements.lock pins the library; the tests read every checkpoint
+written here back through the library's own reader. Only writes to regular
 channels are kept for the checkpoint, and only while entries are held (a node alone in its
 superstep, so the checkpoint is next); interrupts, errors and the writes of parallel nodes are
 saved at once, as LangGraph expects.
@@ -24,36 +30,25 @@ saved at once, as LangGraph expects.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import WRITES_IDX_MAP, ChannelVersions, Checkpoint, CheckpointMetadata
+from langgraph.checkpoint.base import (
+    WRITES_IDX_MAP,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    get_serializable_checkpoint_metadata,
+)
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-from psycopg import AsyncCursor
-from psycopg.rows import DictRow
+from langgraph.checkpoint.serde.types import _DeltaSnapshot
+from psycopg.types.json import Jsonb
 
 from agentflow.engine.runtime import ExecutionCancelled
 from agentflow.executions.events import RedisEventSink
 from agentflow.executions.statements import Statement
-
-
-class _Recording:
-    """Stands in for the cursor `AsyncPostgresSaver.aput` writes through, keeping the statements."""
-
-    def __init__(self) -> None:
-        self.statements: list[Statement] = []
-
-    async def execute(self, query: str, params: Sequence[Any] = ()) -> None:
-        self.statements.append((query, params))
-
-    async def executemany(self, query: str, params_seq: Sequence[Sequence[Any]]) -> None:
-        self.statements.extend((query, params) for params in params_seq)
-
-
-_recording: ContextVar[_Recording | None] = ContextVar("agentflow_checkpoint_recording", default=None)
 
 
 class JournaledPostgresSaver(AsyncPostgresSaver):
@@ -101,23 +96,46 @@ class JournaledPostgresSaver(AsyncPostgresSaver):
         events = self._journals.get(thread_id)
         if events is None:
             return await super().aput(config, checkpoint, metadata, new_versions)
-        recording = _Recording()
-        token = _recording.set(recording)
-        try:
-            next_config = await super().aput(config, checkpoint, metadata, new_versions)
-        finally:
-            _recording.reset(token)
+        statements, next_config = self._checkpoint_statements(config, checkpoint, metadata, new_versions)
         writes = self._writes.pop(thread_id, [])
-        held = await events.commit_held([*writes, *recording.statements])
+        held = await events.commit_held([*writes, *statements])
         if any(entry.required and not written for entry, written in held):
             raise ExecutionCancelled  # a step start was refused: the run was cancelled meanwhile
         return next_config
 
-    @asynccontextmanager
-    async def _cursor(self, *, pipeline: bool = False) -> AsyncIterator[AsyncCursor[DictRow]]:
-        recording = _recording.get()
-        if recording is not None:
-            yield recording  # type: ignore[misc]  # only execute/executemany are used by aput
-            return
-        async with super()._cursor(pipeline=pipeline) as cursor:
-            yield cursor
+    def _checkpoint_statements(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> tuple[list[Statement], RunnableConfig]:
+        """What `AsyncPostgresSaver.aput` executes for this checkpoint, and the config it returns."""
+        configurable = config["configurable"]
+        thread_id, checkpoint_ns = configurable["thread_id"], configurable["checkpoint_ns"]
+        # Primitive values stay inline in the checkpoint row; the others go to the blobs table.
+        inline = dict(checkpoint["channel_values"])
+        blobs: dict[str, Any] = {}
+        for channel, value in checkpoint["channel_values"].items():
+            if isinstance(value, _DeltaSnapshot):
+                blobs[channel] = inline.pop(channel)
+                inline[channel] = True
+            elif not (value is None or isinstance(value, str | int | float | bool)):
+                blobs[channel] = inline.pop(channel)
+        statements: list[Statement] = []
+        if blob_versions := {channel: v for channel, v in new_versions.items() if channel in blobs}:
+            rows = self._dump_blobs(thread_id, checkpoint_ns, blobs, blob_versions)
+            statements += [(self.UPSERT_CHECKPOINT_BLOBS_SQL, row) for row in rows]
+        row = (
+            thread_id,
+            checkpoint_ns,
+            checkpoint["id"],
+            configurable.get("checkpoint_id"),
+            Jsonb({**checkpoint, "channel_values": inline}),
+            Jsonb(get_serializable_checkpoint_metadata(config, metadata)),
+        )
+        statements.append((self.UPSERT_CHECKPOINTS_SQL, row))
+        next_config: RunnableConfig = {
+            "configurable": {"thread_id": thread_id, "checkpoint_ns": checkpoint_ns, "checkpoint_id": checkpoint["id"]}
+        }
+        return statements, next_config

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
 import pytest_asyncio
+from langgraph.checkpoint.base import empty_checkpoint
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
 from agentflow.executions import tasks
 from agentflow.kit.db import libpq_url
@@ -184,3 +186,54 @@ async def test_a_run_cancelled_as_it_is_claimed_runs_no_node(
     assert steps(stack, world.org_id, execution_id) == []
     kinds = [kind for _, kind in stored_events(stack, world.org_id, execution_id)]
     assert kinds == ["execution.started", "execution.cancelled"]
+
+
+class _RecordingCursor:
+    """Stands in for the cursor `AsyncPostgresSaver.aput` writes through, keeping what it runs."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, Any]] = []
+
+    async def execute(self, query: str, params: Any = ()) -> None:
+        self.statements.append((query, params))
+
+    async def executemany(self, query: str, params_seq: Any) -> None:
+        self.statements.extend((query, params) for params in params_seq)
+
+
+def _comparable(statements: list[tuple[str, Any]]) -> list[tuple[str, list[Any]]]:
+    return [(sql, [getattr(value, "obj", value) for value in params]) for sql, params in statements]
+
+
+async def test_a_journaled_checkpoint_is_written_as_the_library_writes_it(
+    worker_resources: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert tasks._resources is not None
+    saver = tasks._resources.checkpointer
+    checkpoint = empty_checkpoint()
+    checkpoint["channel_values"] = {
+        "sched": {"ready": {"b": {"frame": [], "inputs": ["a"]}}},
+        "out:a": {"text": "one"},
+        "out:b": "inline text",
+        "count": 3,
+        "nothing": None,
+        "completions": [],
+    }
+    checkpoint["channel_versions"] = {name: f"0000{i}.0.1" for i, name in enumerate(checkpoint["channel_values"])}
+    new_versions = {"sched": "00000.0.1", "out:a": "00001.0.1", "out:b": "00002.0.1"}
+    config: Any = {"configurable": {"thread_id": str(uuid.uuid4()), "checkpoint_ns": "", "checkpoint_id": "parent"}}
+    metadata: Any = {"source": "loop", "step": 3, "parents": {}}
+
+    recording = _RecordingCursor()
+
+    @asynccontextmanager
+    async def recording_cursor(*, pipeline: bool = False) -> AsyncIterator[_RecordingCursor]:
+        yield recording
+
+    monkeypatch.setattr(saver, "_cursor", recording_cursor)
+    library_config = await AsyncPostgresSaver.aput(saver, config, checkpoint, metadata, new_versions)
+    ours, our_config = saver._checkpoint_statements(config, checkpoint, metadata, new_versions)
+
+    assert _comparable(ours) == _comparable(recording.statements)
+    assert our_config == library_config
+    assert len(ours) == 3  # two blobs (sched, out:a), the checkpoint row
