@@ -7,22 +7,30 @@ pub/sub round trip measured in the same run.
 What it does:
 1. Starts an `EmbeddedStack` (real PostgreSQL + Valkey, migrated) in a temporary data dir, and ONE
    uvicorn worker serving `agentflow.app:create_app --factory` (same flags as api_bench.py).
-2. Through the API: signs up, creates and publishes an agent, starts one execution (there is no
-   Celery worker, so it stays `pending` and nothing else publishes on its channel).
+2. Through the API: signs up, creates and publishes an agent, starts executions (there is no
+   Celery worker, so they stay `pending` and nothing else publishes on their channels).
 3. Opens N WebSocket subscribers to `WS /api/v1/executions/{id}/stream` (JWT as the `bearer.`
-   subprotocol) from this process and waits for each one's snapshot.
+   subprotocol) from this process and waits for each one's snapshot. Each subscriber is
+   websockets' sans-I/O client protocol read straight from `data_received` (see `Subscriber`).
 4. Publishes events on `execution:{id}` exactly as `RedisEventSink` does (same JSON, contiguous
    seq), but without its INSERT: what is measured is the stream, not the database. Each
    event carries its publish time; each subscriber records receive time minus publish time.
-   - paced: R events/s for D seconds (R x N deliveries/s): latency at a steady rate;
-   - burst: B events back to back: how fast all N subscribers get all B (deliveries/s).
+   - paced: R events/s for D seconds to ONE execution all N subscribers watch (R x N
+     deliveries/s): the worst case, every event fanned out N times; the goals are judged here;
+   - burst: B events back to back to that execution: how fast all N get all B (deliveries/s);
+   - spread: the N subscribers over S executions (N/S each), R events/s on each: the same
+     deliveries/s, shaped like many users each watching their own runs.
 5. Baseline: the same paced publishing to one bare redis-py subscriber in this process (a Redis
    pub/sub round trip, no API in between).
-6. Prints p50/p99 per scenario with the ratio to the baseline, the load average and the API
-   process's CPU, checks the goals, and writes bench/results_stream.md (unless `--no-write`).
+6. Prints p50/p99 per scenario with the ratio to the baseline, the load average and the CPU per
+   delivery of the API process and of this one, checks the goals, and writes
+   bench/results_stream.md (unless `--no-write`).
 
 Publisher and subscribers share this process (one event loop, one clock): a subscriber's latency
 includes waiting behind the other subscribers' messages in this process as well as in the server.
+The API runs on core 0 and this process on core 1 (`--no-pin` lets them share): browsers watch
+from their own machines, and on one host the scheduler otherwise often runs the subscribers on
+the API's core, the two taking turns on it.
 Everything started here is stopped at the end, also on Ctrl-C or SIGTERM.
 """
 
@@ -39,18 +47,22 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
 import psutil
+import uvloop
 from api_bench import UVICORN_FLAGS, Server, _raise_interrupt, free_port
 from redis.asyncio import Redis
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
 from websockets.typing import Subprotocol
+from websockets.uri import parse_uri
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO / "bench"
@@ -96,8 +108,8 @@ def _ok(response: httpx.Response, status: int) -> dict[str, Any]:
     return body
 
 
-def pending_execution(base_url: str) -> tuple[str, str]:
-    """(access token, execution id) of a fresh org's execution that nothing will run."""
+def pending_executions(base_url: str, count: int) -> tuple[str, list[str]]:
+    """(access token, execution ids) of `count` executions of a fresh org that nothing will run."""
     with httpx.Client(base_url=base_url, timeout=30) as client:
         signed_up = _ok(
             client.post(
@@ -118,8 +130,9 @@ def pending_execution(base_url: str) -> tuple[str, str]:
         body = {"name": "bench", "definition": definition}
         agent = _ok(client.post(f"{API}/agents", headers=headers, json=body), 201)
         _ok(client.post(f"{API}/agents/{agent['id']}/publish", headers=headers, json={}), 201)
-        started = _ok(client.post(f"{API}/agents/{agent['id']}/execute", headers=headers, json={"input": {}}), 202)
-        return signed_up["access_token"], started["execution_id"]
+        url = f"{API}/agents/{agent['id']}/execute"
+        ids = [_ok(client.post(url, headers=headers, json={"input": {}}), 202)["execution_id"] for _ in range(count)]
+        return signed_up["access_token"], ids
 
 
 # --- measuring -------------------------------------------------------------------------------------
@@ -146,11 +159,15 @@ class Phase:
 class Result:
     scenario: str
     subscribers: int
-    events: int
+    expected: int  # deliveries: events x the subscribers of each event's execution
     seconds: float
     latencies_ns: list[int]
     load_before: float
-    server_cpu_percent: float | None = None
+    server_cpu_s: float | None = None  # the API process's CPU seconds during the scenario
+    client_cpu_s: float | None = None  # this process's (subscribers and publisher)
+
+    def cpu_us_per_delivery(self, cpu_s: float | None) -> str:
+        return f"{cpu_s / len(self.latencies_ns) * 1e6:.1f}" if cpu_s is not None and self.latencies_ns else "-"
 
     @property
     def deliveries_per_s(self) -> float:
@@ -163,68 +180,126 @@ class Result:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1e6
 
 
+class Subscriber(asyncio.Protocol):
+    """One WebSocket subscriber: websockets' sans-I/O client protocol fed straight from
+    `data_received`. The library's asyncio client adds a queue and a task wake-up per message
+    (~28 µs of this process's CPU per delivery, as much as the API spends sending it); here a
+    message costs its frame parsing and one JSON decode, so the bench measures the server more
+    than itself. Handshake, framing, pings and the close are still the library's."""
+
+    def __init__(self, uri: str, subprotocols: list[Subprotocol], on_message: Callable[[bytes], None]) -> None:
+        self.protocol = ClientProtocol(parse_uri(uri), subprotocols=subprotocols, max_size=None)
+        self.on_message = on_message
+        loop = asyncio.get_running_loop()
+        self.first_message: asyncio.Future[bytes] = loop.create_future()
+        self.closed: asyncio.Future[None] = loop.create_future()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass it
+        self.protocol.send_request(self.protocol.connect())
+        self._flush()
+
+    def data_received(self, data: bytes) -> None:
+        self.protocol.receive_data(data)
+        for event in self.protocol.events_received():
+            if isinstance(event, Frame) and event.opcode is Opcode.TEXT:
+                data = bytes(event.data)
+                if not event.fin:
+                    raise RuntimeError("the API fragments no messages; this subscriber reads whole frames only")
+                if self.first_message.done():
+                    self.on_message(data)
+                else:
+                    self.first_message.set_result(data)
+        if self.protocol.handshake_exc is not None and not self.first_message.done():
+            self.first_message.set_exception(self.protocol.handshake_exc)
+        self._flush()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.first_message.done():
+            self.first_message.set_exception(exc or ConnectionError("closed before the snapshot"))
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.protocol.send_close()
+            self._flush()
+            self.transport.close()
+
+    def _flush(self) -> None:
+        assert self.transport is not None
+        for data in self.protocol.data_to_send():
+            if data:
+                self.transport.write(data)
+            elif self.transport.can_write_eof():
+                self.transport.write_eof()
+
+
 class Subscribers:
     def __init__(self) -> None:
         self.phase: Phase | None = None
-        self.tasks: list[asyncio.Task[None]] = []
-        self.connections: list[ClientConnection] = []
+        self.connections: list[Subscriber] = []
         self.errors = 0
 
-    async def open(self, ws_url: str, token: str, count: int) -> None:
+    async def open(self, ws_urls: list[str], token: str) -> None:
+        """One subscriber per URL (the same URL again: another subscriber of that execution)."""
         gate = asyncio.Semaphore(50)
+        url = urlsplit(ws_urls[0])
+        host, port = url.hostname or "127.0.0.1", url.port or 80
+        subprotocols = [Subprotocol("agentflow.v1"), Subprotocol(f"bearer.{token}")]
+        loop = asyncio.get_running_loop()
 
-        async def one() -> ClientConnection:
-            async with gate:
-                ws = await connect(
-                    ws_url,
-                    subprotocols=[Subprotocol("agentflow.v1"), Subprotocol(f"bearer.{token}")],
-                    compression=None,
-                    open_timeout=60,
-                    max_queue=None,
+        async def one(ws_url: str) -> Subscriber:
+            async with gate, asyncio.timeout(60):
+                _, subscriber = await loop.create_connection(
+                    lambda: Subscriber(ws_url, subprotocols, self._record), host, port
                 )
-                snapshot = orjson.loads(await ws.recv())
+                snapshot = orjson.loads(await subscriber.first_message)
                 if snapshot.get("type") != "snapshot":
                     raise RuntimeError(f"expected a snapshot, got {snapshot}")
-                return ws
+                return subscriber
 
-        self.connections = list(await asyncio.gather(*(one() for _ in range(count))))
-        self.tasks = [asyncio.create_task(self._read(ws)) for ws in self.connections]
+        self.connections = list(await asyncio.gather(*(one(ws_url) for ws_url in ws_urls)))
 
-    async def _read(self, ws: ClientConnection) -> None:
-        async for raw in ws:
-            message = orjson.loads(raw)
-            if message.get("type") == "error":
-                self.errors += 1
-                continue
-            if self.phase is not None:
-                self.phase.record(message["data"]["t"])
+    def _record(self, raw: bytes) -> None:
+        message = orjson.loads(raw)
+        if message.get("type") == "error":
+            self.errors += 1
+        elif self.phase is not None:
+            self.phase.record(message["data"]["t"])
 
     async def close(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        await asyncio.gather(*(ws.close() for ws in self.connections), return_exceptions=True)
+        for subscriber in self.connections:
+            subscriber.close()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(10):
+                await asyncio.gather(*(s.closed for s in self.connections))
+        self.connections = []
 
 
 class Publisher:
-    """`RedisEventSink.emit`'s message and channel, without its INSERT."""
+    """`RedisEventSink.emit`'s message and channel, without its INSERT: one event per call, taking
+    the executions in turn, each with its own contiguous seq."""
 
-    def __init__(self, redis: Redis, execution_id: str) -> None:
+    def __init__(self, redis: Redis, execution_ids: list[str]) -> None:
         self.redis = redis
-        self.execution_id = execution_id
-        self.channel = f"execution:{execution_id}"
-        self.seq = 0
+        self.execution_ids = execution_ids
+        self.seqs = dict.fromkeys(execution_ids, 0)
+        self.calls = 0
 
     async def emit(self) -> None:
-        self.seq += 1
+        execution_id = self.execution_ids[self.calls % len(self.execution_ids)]
+        self.calls += 1
+        self.seqs[execution_id] += 1
         message = {
-            "seq": self.seq,
+            "seq": self.seqs[execution_id],
             "type": "step.token",
-            "execution_id": self.execution_id,
+            "execution_id": execution_id,
             "at": dt.datetime.now(dt.UTC).isoformat(),
             "data": {"node_id": "chat", "delta": "token ", "t": time.perf_counter_ns()},
         }
-        await self.redis.publish(self.channel, orjson.dumps(message))
+        await self.redis.publish(f"execution:{execution_id}", orjson.dumps(message))
 
 
 async def paced(emit: Any, rate: float, count: int) -> float:
@@ -275,14 +350,16 @@ async def baseline(redis_url: str, rate: float, count: int) -> Result:
 
 
 async def fan_out(
-    subscribers: Subscribers, publisher: Publisher, server_pid: int, *, rate: float | None, events: int
+    name: str, subscribers: Subscribers, publisher: Publisher, server_pid: int, *, rate: float | None, events: int
 ) -> Result:
+    """Publish `events` (paced at `rate` per second, or back to back) and wait for every delivery."""
     n = len(subscribers.connections)
     load = os.getloadavg()[0]
-    phase = Phase(expected=n * events)
+    phase = Phase(expected=events * n // len(publisher.execution_ids))
     subscribers.phase = phase
     server = psutil.Process(server_pid)
     cpu_before = sum(server.cpu_times()[:2])
+    client_cpu_before = time.process_time()
     started = time.perf_counter()
     if rate is None:
         for _ in range(events):
@@ -292,10 +369,10 @@ async def fan_out(
     await wait_phase(phase, 60)
     finished = (phase.last_at / 1e9) if phase.last_at else time.perf_counter()
     seconds = max(finished - started, 1e-9)
-    cpu = (sum(server.cpu_times()[:2]) - cpu_before) / seconds * 100
+    cpu = sum(server.cpu_times()[:2]) - cpu_before
+    client_cpu = time.process_time() - client_cpu_before
     subscribers.phase = None
-    name = f"paced {rate:g} events/s" if rate is not None else f"burst of {events} events"
-    return Result(name, n, events, seconds, phase.latencies_ns, load, cpu)
+    return Result(name, n, phase.expected, seconds, phase.latencies_ns, load, cpu, client_cpu)
 
 
 # --- report ----------------------------------------------------------------------------------------
@@ -304,16 +381,16 @@ async def fan_out(
 def table(results: list[Result], baseline_p50: float, baseline_p99: float) -> list[str]:
     lines = [
         "| scenario | subscribers | deliveries | deliveries/s | p50 ms | p99 ms | p50 / baseline | p99 / baseline "
-        "| API CPU % | load avg before |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| API CPU µs / delivery | subscribers' CPU µs / delivery | load avg before |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
-        cpu = f"{r.server_cpu_percent:.0f}" if r.server_cpu_percent is not None else "-"
+        cpu, client_cpu = r.cpu_us_per_delivery(r.server_cpu_s), r.cpu_us_per_delivery(r.client_cpu_s)
         lines.append(
-            f"| {r.scenario} | {r.subscribers} | {len(r.latencies_ns)} / {r.subscribers * r.events} "
+            f"| {r.scenario} | {r.subscribers} | {len(r.latencies_ns)} / {r.expected} "
             f"| {r.deliveries_per_s:,.0f} | {r.percentile_ms(0.5):.2f} | {r.percentile_ms(0.99):.2f} "
             f"| {r.percentile_ms(0.5) / baseline_p50:.1f}x | {r.percentile_ms(0.99) / baseline_p99:.1f}x "
-            f"| {cpu} | {r.load_before:.2f} |"
+            f"| {cpu} | {client_cpu} | {r.load_before:.2f} |"
         )
     return lines
 
@@ -327,37 +404,80 @@ def median_of(results: list[Result], scenario: str, what: str) -> float:
     return statistics.median(values)
 
 
+def scenario_names(args: argparse.Namespace) -> tuple[str, str, str]:
+    """Paced on one execution (what the goals are judged on: every event goes to all subscribers),
+    the burst, and paced with the subscribers spread over several executions."""
+    return (
+        f"paced {args.rate:g} events/s",
+        f"burst of {args.burst} events",
+        f"paced {args.rate:g} events/s on each of {args.spread} executions",
+    )
+
+
 async def run(args: argparse.Namespace, stack: Any, server: Server, base_url: str) -> list[Result]:
-    token, execution_id = pending_execution(base_url)
-    ws_url = base_url.replace("http://", "ws://") + f"{API}/executions/{execution_id}/stream"
+    token, execution_ids = pending_executions(base_url, args.spread)
+    stream_url = base_url.replace("http://", "ws://") + f"{API}/executions/{{}}/stream"
     redis = Redis.from_url(stack.redis_url)
-    subscribers = Subscribers()
     results: list[Result] = []
-    try:
-        opened = time.perf_counter()
-        await subscribers.open(ws_url, token, args.subscribers)
-        print(f"{args.subscribers} subscribers connected in {time.perf_counter() - opened:.1f} s", flush=True)
-        publisher = Publisher(redis, execution_id)
-        paced_events = int(args.rate * args.duration)
+    if args.pin:
+        # Browsers watch from their own machines. On one host, Linux's wake-affine scheduling
+        # tends to run this process on the API's core as each message wakes it: the two then
+        # take turns on one core (p50 ~1.6x, bench/results_stream.md). Keep them apart.
+        if len(os.sched_getaffinity(0)) < 2:
+            raise SystemExit("--pin needs two cores; run with --no-pin")
+        first, second, *_ = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(server.pid, {first})
+        os.sched_setaffinity(0, {second})
+    paced_events = int(args.rate * args.duration)
+    one, burst, spread = scenario_names(args)
+
+    async def report(round_no: int, scenario: Awaitable[Result]) -> None:
+        result = await scenario
+        results.append(result)
+        print(
+            f"round {round_no}: {result.scenario:<52} {len(result.latencies_ns):>7} deliveries "
+            f"{result.deliveries_per_s:>9,.0f}/s  p50 {result.percentile_ms(0.5):7.2f} ms  "
+            f"p99 {result.percentile_ms(0.99):7.2f} ms  CPU µs/delivery: "
+            f"API {result.cpu_us_per_delivery(result.server_cpu_s)} "
+            f"subscribers {result.cpu_us_per_delivery(result.client_cpu_s)}  load {result.load_before:.2f}",
+            flush=True,
+        )
+        await asyncio.sleep(1)
+
+    async def with_subscribers(ws_urls: list[str], body: Callable[[Subscribers], Awaitable[None]]) -> None:
+        subscribers = Subscribers()
+        try:
+            opened = time.perf_counter()
+            await subscribers.open(ws_urls, token)
+            print(f"{len(ws_urls)} subscribers connected in {time.perf_counter() - opened:.1f} s", flush=True)
+            await body(subscribers)
+            if subscribers.errors:
+                print(f"WARNING: {subscribers.errors} subscribers were told to resume (TOO_SLOW)", flush=True)
+        finally:
+            await subscribers.close()
+
+    async def on_one_execution(subscribers: Subscribers) -> None:
+        publisher = Publisher(redis, execution_ids[:1])
         for round_no in range(1, args.rounds + 1):
-            for scenario in (
-                lambda: baseline(stack.redis_url, args.baseline_rate, int(args.baseline_rate * args.duration)),
-                lambda: fan_out(subscribers, publisher, server.pid, rate=args.rate, events=paced_events),
-                lambda: fan_out(subscribers, publisher, server.pid, rate=None, events=args.burst),
-            ):
-                result = await scenario()
-                results.append(result)
-                print(
-                    f"round {round_no}: {result.scenario:<36} {len(result.latencies_ns):>7} deliveries "
-                    f"{result.deliveries_per_s:>9,.0f}/s  p50 {result.percentile_ms(0.5):7.2f} ms  "
-                    f"p99 {result.percentile_ms(0.99):7.2f} ms  load {result.load_before:.2f}",
-                    flush=True,
-                )
-                await asyncio.sleep(1)
-        if subscribers.errors:
-            print(f"WARNING: {subscribers.errors} subscribers were told to resume (TOO_SLOW)", flush=True)
+            base_count = int(args.baseline_rate * args.duration)
+            await report(round_no, baseline(stack.redis_url, args.baseline_rate, base_count))
+            await report(
+                round_no, fan_out(one, subscribers, publisher, server.pid, rate=args.rate, events=paced_events)
+            )
+            await report(round_no, fan_out(burst, subscribers, publisher, server.pid, rate=None, events=args.burst))
+
+    async def spread_out(subscribers: Subscribers) -> None:
+        publisher = Publisher(redis, execution_ids)
+        rate, events = args.rate * args.spread, paced_events * args.spread
+        for round_no in range(1, args.rounds + 1):
+            await report(round_no, fan_out(spread, subscribers, publisher, server.pid, rate=rate, events=events))
+
+    try:
+        await with_subscribers([stream_url.format(execution_ids[0])] * args.subscribers, on_one_execution)
+        if args.spread > 1:
+            urls = [stream_url.format(execution_ids[i % args.spread]) for i in range(args.subscribers)]
+            await with_subscribers(urls, spread_out)
     finally:
-        await subscribers.close()
         await redis.aclose()
     return results
 
@@ -370,8 +490,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", type=int, default=100, help="events published back to back")
     parser.add_argument("--baseline-rate", type=float, default=100.0, help="baseline publishes per second")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--spread", type=int, default=100, help="executions the subscribers share in the spread scenario (1: skip it)"
+    )
+    parser.add_argument(
+        "--no-pin", dest="pin", action="store_false", help="let the API and the subscribers share cores as they may"
+    )
     parser.add_argument("--no-write", action="store_true", help="do not write bench/results_stream.md")
     args = parser.parse_args(argv)
+    if args.spread < 1 or args.subscribers % args.spread:
+        parser.error("--spread must divide --subscribers: each execution gets as many subscribers")
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     sys.path.insert(0, str(REPO))
@@ -382,11 +510,10 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         print(f"starting embedded PostgreSQL + Valkey in {workdir}", flush=True)
         with EmbeddedStack(workdir / "data") as stack, api_server(stack.env, workdir) as (server, base_url):
-            results = asyncio.run(run(args, stack, server, base_url))
+            results = uvloop.run(run(args, stack, server, base_url))
 
     base = "baseline: Redis pub/sub round trip"
-    paced_name = next(r.scenario for r in results if r.scenario.startswith("paced"))
-    burst_name = next(r.scenario for r in results if r.scenario.startswith("burst"))
+    paced_name, burst_name, spread_name = scenario_names(args)
     b50, b99 = median_of(results, base, "p50"), median_of(results, base, "p99")
     p50, p99 = median_of(results, paced_name, "p50"), median_of(results, paced_name, "p99")
     paced_rate, burst_rate = median_of(results, paced_name, "rate"), median_of(results, burst_name, "rate")
@@ -405,13 +532,14 @@ def main(argv: list[str] | None = None) -> int:
         f"Run {started_at:%Y-%m-%d %H:%M} UTC on {platform.node()} ({os.cpu_count()} cores, Python "
         f"{platform.python_version()}), `bench/stream_bench.py` with {args.rounds} rounds, "
         f"{args.subscribers} WebSocket subscribers, paced {args.rate:g} events/s for {args.duration:g} s, bursts of "
-        f"{args.burst}. Medians over rounds:",
+        f"{args.burst}, {'the API and the subscribers on separate cores' if args.pin else 'cores shared'}. "
+        "Medians over rounds:",
         "",
         "| scenario | subscribers | p50 ms | p99 ms | p50 / baseline | p99 / baseline | deliveries/s "
         "| load avg before |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for name in (base, paced_name, burst_name):
+    for name in (base, paced_name, burst_name, *([spread_name] if args.spread > 1 else [])):
         runs = [r for r in results if r.scenario == name]
         m50, m99 = median_of(results, name, "p50"), median_of(results, name, "p99")
         lines.append(
