@@ -183,7 +183,7 @@ class Result:
 class Subscriber(asyncio.Protocol):
     """One WebSocket subscriber: websockets' sans-I/O client protocol fed straight from
     `data_received`. The library's asyncio client adds a queue and a task wake-up per message
-    (~28 µs of this process's CPU per delivery, as much as the API spends sending it); here a
+    (~28 µs of this process's CPU per delivery, more than the API spends sending it); here a
     message costs its frame parsing and one JSON decode, so the bench measures the server more
     than itself. Handshake, framing, pings and the close are still the library's."""
 
@@ -204,13 +204,13 @@ class Subscriber(asyncio.Protocol):
         self.protocol.receive_data(data)
         for event in self.protocol.events_received():
             if isinstance(event, Frame) and event.opcode is Opcode.TEXT:
-                data = bytes(event.data)
+                message = bytes(event.data)
                 if not event.fin:
                     raise RuntimeError("the API fragments no messages; this subscriber reads whole frames only")
                 if self.first_message.done():
-                    self.on_message(data)
+                    self.on_message(message)
                 else:
-                    self.first_message.set_result(data)
+                    self.first_message.set_result(message)
         if self.protocol.handshake_exc is not None and not self.first_message.done():
             self.first_message.set_exception(self.protocol.handshake_exc)
         self._flush()
