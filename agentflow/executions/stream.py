@@ -160,10 +160,11 @@ class Subscription:
 
     Fast path (streams given a `write`: WebSocket). While the stream waits, in sync at seq `last`
     with nothing pending, the hub writes the stream's next event to the client itself instead of
-    waking the stream's task to do it: with 500 streams on one execution, that task switch per
-    delivery put p50 ~15 % higher (bench/results_stream.md). Anything else (a gap, a terminal
-    event, a rewind, a heartbeat, a write the transport holds back or that fails) wakes the task,
-    which carries on from `last` in order and picks up the write's outcome (`finish_write`).
+    waking the stream's task to do it: with 500 streams on one execution, a task switch per
+    delivery cost ~28 % more API CPU, and p50 was 5.5 instead of ~4.3 ms (bench/results_stream.md).
+    Anything else (a gap, a terminal event, a rewind, a heartbeat, a write the transport holds
+    back or that fails) wakes the task, which carries on from `last` in order and picks up the
+    write's outcome (`finish_write`).
     """
 
     __slots__ = (
