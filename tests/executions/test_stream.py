@@ -708,6 +708,40 @@ async def test_a_slow_client_is_told_to_resume_and_blocks_no_one(
     assert_complete_run(rest, stored, first=last_seq + 1)
 
 
+async def test_a_client_that_vanishes_mid_stream_costs_the_others_nothing(
+    servers: tuple[Server, Server],
+    api: httpx.AsyncClient,
+    world: OrgWorld,
+    stack: Any,
+    worker_env: dict[str, str],
+) -> None:
+    """A socket reset under a live stream (whose events the hub writes itself) ends that stream
+    quietly and costs the other watchers nothing."""
+    agent_id = await published_agent(api, world.owner, approval_flow())
+    execution_id = await run(api, world, agent_id)
+    await wait_for(api, world.owner.headers, execution_id, {"waiting_approval"})
+    server = servers[0]
+    log_before = server.log_path.stat().st_size
+    async with (
+        ws_connect(server, execution_id, token=world.owner.token) as stays,
+        ws_connect(server, execution_id, token=world.owner.token) as vanishes,
+        publisher(stack, worker_env, world.org_id, execution_id) as sink,
+    ):
+        reading = asyncio.create_task(read_all(stays))
+        assert json.loads(await vanishes.recv())["type"] == "snapshot"
+        await sink.emit("step.token", {"node_id": "draft", "delta": "a", "i": 0})
+        assert json.loads(await vanishes.recv())["type"] == "step.token"  # it is live
+        vanishes.transport.abort()  # a reset, no close frame: a laptop lid shut
+        for i in range(1, 40):
+            await sink.emit("step.token", {"node_id": "draft", "delta": "a", "i": i})
+        cancelled = await api.post(f"{API}/executions/{execution_id}/cancel", headers=world.owner.headers)
+        assert cancelled.status_code == 200, cancelled.text
+        kept = await asyncio.wait_for(reading, 30)
+    assert_complete_run(kept, stored_events(stack, world.org_id, execution_id), first=kept.snapshot["seq"] + 1)
+    log = await asyncio.to_thread(server.log_path.read_bytes)
+    assert b"Traceback" not in log[log_before:], log[log_before:].decode(errors="replace")
+
+
 async def test_a_plain_http_stream_path_is_no_route(api: httpx.AsyncClient, world: OrgWorld) -> None:
     """GET on the WebSocket path (no upgrade) is answered like any unknown route."""
     response = await api.get(f"{API}/executions/{uuid.uuid4()}/stream", headers=world.owner.headers)
