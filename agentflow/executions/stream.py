@@ -533,7 +533,8 @@ class ExecutionStream:
                 if event.type in TERMINAL_EVENT_TYPES:
                     yield End("EXECUTION_FINISHED", last)
                     return
-            # Returns at once if anything arrived meanwhile (events, a rewind, an overflow).
+            # Returns at once if anything arrived meanwhile (events, a rewind, an overflow). While
+            # it waits, the hub may write the next events itself: `last` moves on with them.
             woke = await subscription.wait(self._idle_wait, last=last)
             last = subscription.last
             await subscription.finish_write()
