@@ -291,6 +291,14 @@ async def run(api: httpx.AsyncClient, world: OrgWorld, agent_id: str) -> str:
     return await execute(api, world.owner.headers, agent_id, {"name": "Stream"})
 
 
+async def waiting_for_approval(api: httpx.AsyncClient, world: OrgWorld) -> str:
+    """An execution parked at an approval: nothing publishes on its channel but the test."""
+    agent_id = await published_agent(api, world.owner, approval_flow())
+    execution_id = await run(api, world, agent_id)
+    await wait_for(api, world.owner.headers, execution_id, {"waiting_approval"})
+    return execution_id
+
+
 async def wait_for_event(stack: Any, org_id: str, execution_id: str, kind: str, limit: float = 30) -> int:
     """The seq of the first stored event of this type, once there is one."""
     deadline = time.monotonic() + limit
@@ -484,9 +492,7 @@ async def test_without_an_event_stream_accept_the_events_are_a_json_page(
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def waiting_execution(api: httpx.AsyncClient, world: OrgWorld) -> str:
     """An execution of org A parked at an approval: its stream stays open."""
-    agent_id = await published_agent(api, world.owner, approval_flow())
-    execution_id = await run(api, world, agent_id)
-    await wait_for(api, world.owner.headers, execution_id, {"waiting_approval"})
+    execution_id = await waiting_for_approval(api, world)
     return execution_id
 
 
@@ -668,9 +674,7 @@ async def test_a_slow_client_is_told_to_resume_and_blocks_no_one(
     stack: Any,
     worker_env: dict[str, str],
 ) -> None:
-    agent_id = await published_agent(api, world.owner, approval_flow())
-    execution_id = await run(api, world, agent_id)
-    await wait_for(api, world.owner.headers, execution_id, {"waiting_approval"})
+    execution_id = await waiting_for_approval(api, world)
     # ~10 MB: more than loopback's socket buffers (the kernel grows a send buffer to 4 MB) hold.
     burst, chunk = 600, "x" * 16_000
     server = servers[0]
@@ -717,9 +721,7 @@ async def test_a_client_that_vanishes_mid_stream_costs_the_others_nothing(
 ) -> None:
     """A socket reset under a live stream (whose events the hub writes itself) ends that stream
     quietly and costs the other watchers nothing."""
-    agent_id = await published_agent(api, world.owner, approval_flow())
-    execution_id = await run(api, world, agent_id)
-    await wait_for(api, world.owner.headers, execution_id, {"waiting_approval"})
+    execution_id = await waiting_for_approval(api, world)
     server = servers[0]
     log_before = server.log_path.stat().st_size
     async with (
